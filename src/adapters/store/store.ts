@@ -1,0 +1,276 @@
+/**
+ * The store: every read and write of the connector's own state, for SQLite and PostgreSQL
+ * alike. Nothing above this file writes SQL.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { migrate, openDatabase, type Dialect } from './db.js';
+import type { Database, Grant, GrantPatch, Movement, MovementPatch, MovementStatus, NewGrant, NewMovement, Payee, Profile } from './schema.js';
+
+export type { Grant, Movement, MovementStatus, Payee, Profile } from './schema.js';
+
+export const TERMINAL_STATUSES: readonly MovementStatus[] = ['processed', 'failed', 'cancelled'];
+
+export interface LedgerQuery {
+  userId: string;
+  accountIds?: string[];
+  /** inclusive, epoch ms */
+  from?: number;
+  /** exclusive, epoch ms */
+  to?: number;
+  limit: number;
+}
+
+export class IdempotencyConflict extends Error {}
+
+export class Store {
+  private constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+  ) {}
+
+  static async open(url: string): Promise<Store> {
+    const { db, dialect } = openDatabase(url);
+    await migrate(db, dialect);
+    return new Store(db, dialect);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  // ---- grants and tokens ------------------------------------------------------------
+
+  async createGrant(grant: NewGrant, tokenHash: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('grants').values(grant).execute();
+      await trx.insertInto('tokens').values({ token_hash: tokenHash, grant_id: grant.id, created_at: grant.created_at, retired_at: null }).execute();
+    });
+  }
+
+  async findToken(tokenHash: string): Promise<{ grant: Grant; createdAt: number; retiredAt: number | null } | undefined> {
+    const row = await this.db
+      .selectFrom('tokens')
+      .innerJoin('grants', 'grants.id', 'tokens.grant_id')
+      .selectAll('grants')
+      .select(['tokens.created_at as token_created_at', 'tokens.retired_at as token_retired_at'])
+      .where('tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { token_created_at, token_retired_at, ...grant } = row;
+    return { grant, createdAt: token_created_at, retiredAt: token_retired_at };
+  }
+
+  async getGrant(id: string): Promise<Grant | undefined> {
+    return this.db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Adds a successor token and starts the predecessor's grace period (once). */
+  async rotateToken(grantId: string, oldHash: string, newHash: string, now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('tokens').values({ token_hash: newHash, grant_id: grantId, created_at: now, retired_at: null }).execute();
+      await trx.updateTable('tokens').set({ retired_at: now }).where('token_hash', '=', oldHash).where('retired_at', 'is', null).execute();
+    });
+  }
+
+  async updateGrant(id: string, patch: GrantPatch): Promise<void> {
+    await this.db.updateTable('grants').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Counts one OTP attempt atomically (shared by every instance) and returns the new count. */
+  async countGrantOtpAttempt(id: string): Promise<number> {
+    await this.db.updateTable('grants').set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).execute();
+    const row = await this.db.selectFrom('grants').select('otp_attempts').where('id', '=', id).executeTakeFirst();
+    return row?.otp_attempts ?? 0;
+  }
+
+  /** Ends a login: credentials erased, every token of it revoked. */
+  async endGrant(id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('grants')
+        .set({ status: 'ended', sealed_credentials: null, accounts_json: null, pending_json: null })
+        .where('id', '=', id)
+        .execute();
+      await trx.deleteFrom('tokens').where('grant_id', '=', id).execute();
+    });
+  }
+
+  /** Ends every login past its idle or absolute lifetime; returns how many. */
+  async expireGrants(now: number, idleMs: number): Promise<number> {
+    const expired = await this.db
+      .selectFrom('grants')
+      .select('id')
+      .where('status', '!=', 'ended')
+      .where((eb) => eb.or([eb('absolute_expires_at', '<=', now), eb('last_used_at', '<=', now - idleMs)]))
+      .execute();
+    for (const { id } of expired) await this.endGrant(id);
+    return expired.length;
+  }
+
+  /** Drops cached balances of every login of a user after money moved. */
+  async invalidateAccounts(userId: string): Promise<void> {
+    await this.db.updateTable('grants').set({ accounts_json: null, accounts_cached_at: null }).where('user_id', '=', userId).execute();
+  }
+
+  // ---- movements ----------------------------------------------------------------------
+
+  /**
+   * Records a movement before anything is sent to Verify, unless it is a retry: the same
+   * Idempotency-Key, or the same fingerprint while the first is still open or finished
+   * within the retry window. Serialized per user so two instances cannot both insert.
+   */
+  async recordMovement(movement: NewMovement, retryWindowStart: number): Promise<{ movement: Movement; created: boolean }> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockUser(trx, movement.user_id);
+      if (movement.idempotency_key) {
+        const existing = await trx
+          .selectFrom('movements')
+          .selectAll()
+          .where('user_id', '=', movement.user_id)
+          .where('kind', '=', movement.kind)
+          .where('idempotency_key', '=', movement.idempotency_key)
+          .executeTakeFirst();
+        if (existing) {
+          if (existing.fingerprint !== movement.fingerprint) throw new IdempotencyConflict();
+          return { movement: existing, created: false };
+        }
+      } else {
+        const existing = await trx
+          .selectFrom('movements')
+          .selectAll()
+          .where('fingerprint', '=', movement.fingerprint)
+          .where('status', '!=', 'cancelled')
+          .where((eb) =>
+            eb.or([eb('status', 'not in', [...TERMINAL_STATUSES]), eb('completed_at', '>=', retryWindowStart)]),
+          )
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (existing) return { movement: existing, created: false };
+      }
+      await trx.insertInto('movements').values(movement).execute();
+      const created = await trx.selectFrom('movements').selectAll().where('id', '=', movement.id).executeTakeFirstOrThrow();
+      return { movement: created, created: true };
+    });
+  }
+
+  private async lockUser(trx: Transaction<Database>, userId: string): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${userId}))`.execute(trx);
+    // SQLite: one writer at a time already (and one process; see README's limits)
+  }
+
+  async getMovement(id: string): Promise<Movement | undefined> {
+    return this.db.selectFrom('movements').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async updateMovement(id: string, patch: MovementPatch, now: number): Promise<Movement> {
+    await this.db
+      .updateTable('movements')
+      .set({ ...patch, updated_at: now, version: sql`version + 1` })
+      .where('id', '=', id)
+      .execute();
+    return this.db.selectFrom('movements').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  }
+
+  async countMovementOtpAttempt(id: string): Promise<number> {
+    await this.db.updateTable('movements').set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).execute();
+    const row = await this.db.selectFrom('movements').select('otp_attempts').where('id', '=', id).executeTakeFirst();
+    return row?.otp_attempts ?? 0;
+  }
+
+  /**
+   * Takes the right to drive a movement until `until`. Only one instance holds it, so
+   * two instances never talk to Verify about the same movement at once.
+   */
+  async claimMovement(id: string, owner: string, now: number, until: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('movements')
+      .set({ lease_owner: owner, lease_until: until })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async releaseMovement(id: string, owner: string): Promise<void> {
+    await this.db.updateTable('movements').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  }
+
+  /** Movements a crash may have left between two steps (awaiting-OTP ones are not stuck). */
+  async listInFlightMovements(): Promise<Movement[]> {
+    return this.db
+      .selectFrom('movements')
+      .selectAll()
+      .where('status', 'in', ['recorded', 'session_created', 'logged_in', 'transfer_requested'])
+      .orderBy('created_at')
+      .execute();
+  }
+
+  /** Movements awaiting an OTP past the window: they will never complete. */
+  async listStaleAwaitingMovements(olderThan: number): Promise<Movement[]> {
+    return this.db
+      .selectFrom('movements')
+      .selectAll()
+      .where('status', 'in', ['awaiting_login_otp', 'awaiting_transfer_otp'])
+      .where('otp_started_at', '<', olderThan)
+      .execute();
+  }
+
+  /** The user's ledger, newest first: every movement that moved or may still move money. */
+  async listLedger(query: LedgerQuery): Promise<Movement[]> {
+    let q = this.db
+      .selectFrom('movements')
+      .selectAll()
+      .where('user_id', '=', query.userId)
+      .where('status', 'in', ['processed', 'awaiting_transfer_otp', 'transfer_requested']);
+    if (query.accountIds && query.accountIds.length > 0) {
+      const ids = query.accountIds;
+      q = q.where((eb) => eb.or([eb('source_account_id', 'in', ids), eb.and([eb('dest_type', '=', 'account'), eb('dest_id', 'in', ids)])]));
+    }
+    if (query.from !== undefined) q = q.where('created_at', '>=', query.from);
+    if (query.to !== undefined) q = q.where('created_at', '<', query.to);
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+  }
+
+  /** Distinct counterparties the user has paid. */
+  async listPaidPayees(userId: string): Promise<{ dest_id: string; dest_name: string | null }[]> {
+    return this.db
+      .selectFrom('movements')
+      .select(['dest_id', 'dest_name'])
+      .distinct()
+      .where('user_id', '=', userId)
+      .where('dest_type', '=', 'payee')
+      .where('status', '=', 'processed')
+      .execute();
+  }
+
+  // ---- directory ----------------------------------------------------------------------
+
+  async listPayees(userId: string): Promise<Payee[]> {
+    return this.db.selectFrom('payees').selectAll().where('user_id', 'in', ['', userId]).orderBy('name').execute();
+  }
+
+  async upsertPayee(payee: Omit<Payee, 'created_at'>, now: number): Promise<void> {
+    await this.db
+      .insertInto('payees')
+      .values({ ...payee, created_at: now })
+      .onConflict((oc) => oc.columns(['user_id', 'payee_id']).doUpdateSet({ name: payee.name, aliases_json: payee.aliases_json, iban: payee.iban, category: payee.category }))
+      .execute();
+  }
+
+  async getProfile(userId: string): Promise<Profile | undefined> {
+    return this.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  }
+
+  async upsertProfile(profile: Omit<Profile, 'updated_at'>, now: number): Promise<void> {
+    await this.db
+      .insertInto('profiles')
+      .values({ ...profile, updated_at: now })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ first_name: profile.first_name, last_name: profile.last_name, full_name: profile.full_name, updated_at: now }))
+      .execute();
+  }
+}

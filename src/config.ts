@@ -1,0 +1,169 @@
+/**
+ * Configuration: read once from the environment, validated against a schema at start-up
+ * (as the Fastify demo does), with development defaults so `npm start` works with none.
+ * Every setting is documented in .env.example and the README.
+ */
+import { Ajv } from 'ajv';
+
+export interface Config {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  basePath: string;
+  /** Accepted Kasisto secrets; more than one during a rotation. Empty → a dev secret is made. */
+  kasistoSecrets: string[];
+  verifyBaseUrl: string | undefined;
+  verifySecretKey: string | undefined;
+  verifyPublicKey: string | undefined;
+  verifyBankId: string;
+  verifyTimeoutMs: number;
+  verifyRetries: number;
+  databaseUrl: string;
+  credentialsKey: string | undefined;
+  tokenIdleTtlSeconds: number;
+  tokenAbsoluteTtlSeconds: number;
+  tokenRotationGraceSeconds: number;
+  otpWindowSeconds: number;
+  otpMaxAttempts: number;
+  accountsCacheSeconds: number;
+  retryWindowSeconds: number;
+  directoryFile: string | undefined;
+  bodyLimitBytes: number;
+  rateLimitPerToken: number;
+  rateLimitPerAddress: number;
+  rateLimitWindowSeconds: number;
+  logLevel: string;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  tlsTerminatedByProxy: boolean;
+  trustProxy: boolean;
+  circuitFailureThreshold: number;
+  circuitOpenSeconds: number;
+}
+
+const envSchema = {
+  type: 'object',
+  properties: {
+    NODE_ENV: { type: 'string', default: 'development' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8000 },
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    BASE_PATH: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)*$', default: '/api' },
+    KASISTO_SECRET: { type: 'string', default: '' },
+    VERIFY_BASE_URL: { type: 'string', pattern: '^https?://' },
+    VERIFY_SECRET_KEY: { type: 'string', pattern: '^sk_' },
+    VERIFY_PUBLIC_KEY: { type: 'string', pattern: '^pk_' },
+    VERIFY_BANK_ID: { type: 'string', minLength: 1, default: 'test_bank' },
+    VERIFY_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 3000 },
+    VERIFY_RETRIES: { type: 'integer', minimum: 0, maximum: 5, default: 2 },
+    DATABASE_URL: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:data/connector.db' },
+    CREDENTIALS_KEY: { type: 'string', minLength: 1 },
+    TOKEN_IDLE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 900 },
+    TOKEN_ABSOLUTE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 28800 },
+    TOKEN_ROTATION_GRACE_SECONDS: { type: 'integer', minimum: 0, maximum: 600, default: 30 },
+    OTP_WINDOW_SECONDS: { type: 'integer', minimum: 10, default: 300 },
+    OTP_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+    ACCOUNTS_CACHE_SECONDS: { type: 'integer', minimum: 0, default: 60 },
+    RETRY_WINDOW_SECONDS: { type: 'integer', minimum: 0, default: 600 },
+    DIRECTORY_FILE: { type: 'string', minLength: 1 },
+    BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 10485760, default: 65536 },
+    RATE_LIMIT_PER_TOKEN: { type: 'integer', minimum: 1, default: 600 },
+    RATE_LIMIT_PER_ADDRESS: { type: 'integer', minimum: 1, default: 3000 },
+    RATE_LIMIT_WINDOW_SECONDS: { type: 'integer', minimum: 1, default: 60 },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    TLS_CERT_FILE: { type: 'string', minLength: 1 },
+    TLS_KEY_FILE: { type: 'string', minLength: 1 },
+    TLS_TERMINATED_BY_PROXY: { type: 'boolean', default: false },
+    TRUST_PROXY: { type: 'boolean', default: false },
+    CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, default: 5 },
+    CIRCUIT_OPEN_SECONDS: { type: 'integer', minimum: 1, default: 10 },
+  },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad or missing setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Environment values are strings: coerce numbers and booleans here, and only here.
+  const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true });
+  const validate = ajv.compile(envSchema);
+  const known = Object.keys(envSchema.properties);
+  const input: Record<string, unknown> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  if (!validate(input)) {
+    // never echo values: some of these settings are secrets
+    throw new ConfigError(
+      (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || 'environment'}: ${e.message ?? 'is invalid'}`),
+    );
+  }
+  const v = input as Record<string, any>;
+  const config: Config = {
+    nodeEnv: v.NODE_ENV,
+    port: v.PORT,
+    host: v.HOST,
+    basePath: v.BASE_PATH,
+    kasistoSecrets: String(v.KASISTO_SECRET)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    verifyBaseUrl: v.VERIFY_BASE_URL?.replace(/\/+$/, ''),
+    verifySecretKey: v.VERIFY_SECRET_KEY,
+    verifyPublicKey: v.VERIFY_PUBLIC_KEY,
+    verifyBankId: v.VERIFY_BANK_ID,
+    verifyTimeoutMs: v.VERIFY_TIMEOUT_MS,
+    verifyRetries: v.VERIFY_RETRIES,
+    databaseUrl: v.DATABASE_URL,
+    credentialsKey: v.CREDENTIALS_KEY,
+    tokenIdleTtlSeconds: v.TOKEN_IDLE_TTL_SECONDS,
+    tokenAbsoluteTtlSeconds: v.TOKEN_ABSOLUTE_TTL_SECONDS,
+    tokenRotationGraceSeconds: v.TOKEN_ROTATION_GRACE_SECONDS,
+    otpWindowSeconds: v.OTP_WINDOW_SECONDS,
+    otpMaxAttempts: v.OTP_MAX_ATTEMPTS,
+    accountsCacheSeconds: v.ACCOUNTS_CACHE_SECONDS,
+    retryWindowSeconds: v.RETRY_WINDOW_SECONDS,
+    directoryFile: v.DIRECTORY_FILE,
+    bodyLimitBytes: v.BODY_LIMIT_BYTES,
+    rateLimitPerToken: v.RATE_LIMIT_PER_TOKEN,
+    rateLimitPerAddress: v.RATE_LIMIT_PER_ADDRESS,
+    rateLimitWindowSeconds: v.RATE_LIMIT_WINDOW_SECONDS,
+    logLevel: v.LOG_LEVEL,
+    tlsCertFile: v.TLS_CERT_FILE,
+    tlsKeyFile: v.TLS_KEY_FILE,
+    tlsTerminatedByProxy: v.TLS_TERMINATED_BY_PROXY,
+    trustProxy: v.TRUST_PROXY,
+    circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
+    circuitOpenSeconds: v.CIRCUIT_OPEN_SECONDS,
+  };
+  const problems = crossChecks(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function crossChecks(c: Config): string[] {
+  const problems: string[] = [];
+  if (Boolean(c.tlsCertFile) !== Boolean(c.tlsKeyFile)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  if (c.verifyBaseUrl && (!c.verifySecretKey || !c.verifyPublicKey)) {
+    if (!c.verifySecretKey) problems.push('VERIFY_SECRET_KEY is required when VERIFY_BASE_URL is set');
+    if (!c.verifyPublicKey) problems.push('VERIFY_PUBLIC_KEY is required when VERIFY_BASE_URL is set');
+  }
+  if (c.tokenIdleTtlSeconds > c.tokenAbsoluteTtlSeconds) problems.push('TOKEN_IDLE_TTL_SECONDS must not exceed TOKEN_ABSOLUTE_TTL_SECONDS');
+  if (c.nodeEnv === 'production') {
+    // Production never runs on development defaults: name every missing setting at once.
+    if (c.kasistoSecrets.length === 0) problems.push('KASISTO_SECRET is required in production');
+    if (c.kasistoSecrets.some((s) => s.length < 16)) problems.push('KASISTO_SECRET values must be at least 16 characters in production');
+    if (!c.verifyBaseUrl) problems.push('VERIFY_BASE_URL is required in production (the embedded sandbox is for development)');
+    if (!c.verifySecretKey) problems.push('VERIFY_SECRET_KEY is required in production');
+    if (!c.verifyPublicKey) problems.push('VERIFY_PUBLIC_KEY is required in production');
+    if (!c.credentialsKey) problems.push('CREDENTIALS_KEY is required in production');
+    if (!c.tlsCertFile && !c.tlsTerminatedByProxy) {
+      problems.push('TLS_CERT_FILE and TLS_KEY_FILE (or TLS_TERMINATED_BY_PROXY=true) are required in production');
+    }
+  }
+  return problems;
+}
