@@ -121,9 +121,9 @@ export class Store {
   /**
    * Records a movement before anything is sent to Verify, unless it is a retry: the same
    * Idempotency-Key, or the same fingerprint while the first is still open or finished
-   * within the retry window. Serialized per user so two instances cannot both insert.
+   * within the retry window (an open one only if created since `openSince`). Serialized per user so two instances cannot both insert.
    */
-  async recordMovement(movement: NewMovement, retryWindowStart: number): Promise<{ movement: Movement; created: boolean }> {
+  async recordMovement(movement: NewMovement, retryWindowStart: number, openSince: number): Promise<{ movement: Movement; created: boolean }> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockUser(trx, movement.user_id);
       if (movement.idempotency_key) {
@@ -145,7 +145,10 @@ export class Store {
           .where('fingerprint', '=', movement.fingerprint)
           .where('status', '!=', 'cancelled')
           .where((eb) =>
-            eb.or([eb('status', 'not in', [...TERMINAL_STATUSES]), eb('completed_at', '>=', retryWindowStart)]),
+            eb.or([
+              eb.and([eb('status', 'not in', [...TERMINAL_STATUSES]), eb('created_at', '>=', openSince)]),
+              eb('completed_at', '>=', retryWindowStart),
+            ]),
           )
           .orderBy('created_at', 'desc')
           .limit(1)
@@ -198,6 +201,18 @@ export class Store {
 
   async releaseMovement(id: string, owner: string): Promise<void> {
     await this.db.updateTable('movements').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  }
+
+  /** The movement of a login that waits for the customer's one-time password, newest first. */
+  async findAwaitingMovement(grantId: string): Promise<Movement | undefined> {
+    return this.db
+      .selectFrom('movements')
+      .selectAll()
+      .where('grant_id', '=', grantId)
+      .where('status', 'in', ['awaiting_login_otp', 'awaiting_transfer_otp'])
+      .orderBy('updated_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
   }
 
   /** Movements a crash may have left between two steps (awaiting-OTP ones are not stuck). */

@@ -1,0 +1,116 @@
+/**
+ * The customer's accounts, from Verify's bank accounts of the login's session, cached on
+ * the login for ACCOUNTS_CACHE_SECONDS and dropped whenever this server moves money.
+ */
+import type { VerifyBankAccount } from '../adapters/verify/client.js';
+import { VerifyError } from '../adapters/verify/errors.js';
+import type { components } from '../../generated/kasisto.js';
+import { forbidden, otpRequired } from '../errors.js';
+import type { DomainContext } from './context.js';
+import { accountIdFor } from './crypto.js';
+import { currencyExponent, fromMinorUnits, isCurrencyCode } from './money.js';
+import { otpDetailsOf, pendingFrom } from './otp.js';
+import { credentialsOf, type Caller } from './sessions.js';
+import { toApiError } from './verify-errors.js';
+
+type KasistoAccount = components['schemas']['account'];
+
+/** A Verify account as the connector knows it: the stable id beside Verify's own data. */
+export interface OwnAccount {
+  accountId: string;
+  verifyId: string;
+  iban: string;
+  number: string;
+  type: string;
+  currency: string;
+  balanceMinor: number;
+}
+
+export async function ownAccounts(ctx: DomainContext, caller: Caller): Promise<OwnAccount[]> {
+  const { grant } = caller;
+  const now = ctx.now();
+  if (grant.accounts_json && grant.accounts_cached_at !== null && now - grant.accounts_cached_at < ctx.config.accountsCacheSeconds * 1000) {
+    return JSON.parse(grant.accounts_json) as OwnAccount[];
+  }
+  let raw: VerifyBankAccount[];
+  try {
+    raw = await ctx.verify.listBankAccounts(grant.verify_session_id ?? '');
+  } catch (error) {
+    // Verify may have ended the session on its side: log in again once with the sealed credentials.
+    if (!(error instanceof VerifyError && error.kind === 'rejected')) throw toApiError(error);
+    raw = await reconnect(ctx, caller);
+  }
+  const accounts = raw.filter((a) => isCurrencyCode(a.currency)).map((a) => toOwnAccount(ctx, grant.bank_id, a));
+  await ctx.store.updateGrant(grant.id, { accounts_json: JSON.stringify(accounts), accounts_cached_at: now });
+  grant.accounts_json = JSON.stringify(accounts);
+  grant.accounts_cached_at = now;
+  return accounts;
+}
+
+async function reconnect(ctx: DomainContext, caller: Caller): Promise<VerifyBankAccount[]> {
+  const credentials = credentialsOf(ctx, caller.grant);
+  try {
+    const session = await ctx.verify.createSession({ currency: 'AED', amount: 1, description: 'Kasisto assistant sign-in' });
+    const loggedIn = await ctx.verify.login(session.id, credentials);
+    if (loggedIn.status === 'pending_verification' && loggedIn.verification) {
+      const pending = pendingFrom(loggedIn.verification, { type: 'session', sessionId: session.id });
+      await ctx.store.updateGrant(caller.grant.id, {
+        status: 'pending_otp',
+        verify_session_id: session.id,
+        pending_json: JSON.stringify(pending),
+        otp_attempts: 0,
+        otp_started_at: ctx.now(),
+      });
+      throw otpRequired(otpDetailsOf(pending));
+    }
+    if (loggedIn.status !== 'connected') {
+      await ctx.store.endGrant(caller.grant.id);
+      throw forbidden('The bank no longer accepts this sign-in: call /token again');
+    }
+    await ctx.store.updateGrant(caller.grant.id, { verify_session_id: session.id });
+    caller.grant.verify_session_id = session.id;
+    return await ctx.verify.listBankAccounts(session.id);
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+function toOwnAccount(ctx: DomainContext, bankId: string, a: VerifyBankAccount): OwnAccount {
+  return {
+    accountId: accountIdFor(ctx.keys, bankId, a.iban),
+    verifyId: a.id,
+    iban: a.iban,
+    number: a.number,
+    type: a.type,
+    currency: a.currency,
+    balanceMinor: a.balance,
+  };
+}
+
+/** Keeps the last four digits, as Kasisto advises. */
+export function maskAccountNumber(number: string): string {
+  const visible = number.slice(-4);
+  return '*'.repeat(Math.max(number.length - 4, 4)) + visible;
+}
+
+const ACCOUNT_TYPES: Record<string, KasistoAccount['account_type']> = { current: 'checking', savings: 'savings' };
+
+export function accountName(account: OwnAccount): string {
+  const kind = account.type === 'current' ? 'Current account' : account.type === 'savings' ? 'Savings account' : 'Account';
+  return `${kind} ${account.currency} ${account.number.slice(-4)}`;
+}
+
+export function toKasistoAccount(account: OwnAccount): KasistoAccount {
+  const balance = fromMinorUnits(account.balanceMinor, account.currency);
+  currencyExponent(account.currency); // throws for a currency Verify should never send
+  return {
+    account_id: account.accountId,
+    account_number: maskAccountNumber(account.number),
+    account_name: accountName(account),
+    account_type: ACCOUNT_TYPES[account.type] ?? 'unspecified',
+    currency_code: account.currency,
+    available_balance: balance,
+    current_balance: balance,
+    meta: [{ name: 'iban_last4', value: account.iban.slice(-4) }],
+  };
+}

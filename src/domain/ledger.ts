@@ -1,0 +1,82 @@
+/**
+ * /transactions: Verify has no statement API, so the connector answers from its own ledger
+ * of the movements it made. A transfer between own accounts is a debit on one and a credit
+ * on the other; a payment is a debit. Amounts are positive; the type tells the direction.
+ */
+import type { components } from '../../generated/kasisto.js';
+import type { Movement } from '../adapters/store/store.js';
+import { invalidField } from '../errors.js';
+import type { DomainContext } from './context.js';
+import { fromMinorUnits } from './money.js';
+
+type Transaction = components['schemas']['transaction'];
+
+export const DEFAULT_TRANSACTION_LIMIT = 50;
+export const MAX_TRANSACTION_LIMIT = 500;
+
+export interface TransactionCriteria {
+  account_ids?: unknown;
+  limit?: unknown;
+  start_date?: unknown;
+  end_date?: unknown;
+}
+
+export async function searchTransactions(ctx: DomainContext, userId: string, criteria: TransactionCriteria): Promise<Transaction[]> {
+  const limit = criteria.limit === undefined ? DEFAULT_TRANSACTION_LIMIT : criteria.limit;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalidField('limit', 'must be a positive integer');
+  const cappedLimit = Math.min(limit, MAX_TRANSACTION_LIMIT);
+  const accountIds = criteria.account_ids as string[] | undefined;
+  const from = dateBound('start_date', criteria.start_date);
+  const toInclusive = dateBound('end_date', criteria.end_date);
+  if (from !== undefined && toInclusive !== undefined && from > toInclusive) throw invalidField('start_date', 'must not be after end_date');
+  const rows = await ctx.store.listLedger({
+    userId,
+    ...(accountIds && accountIds.length > 0 ? { accountIds } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(toInclusive !== undefined ? { to: toInclusive + 86_400_000 } : {}),
+    // each movement gives at most two entries
+    limit: cappedLimit,
+  });
+  const wanted = accountIds && accountIds.length > 0 ? new Set(accountIds) : undefined;
+  const entries: Transaction[] = [];
+  for (const movement of rows) {
+    for (const entry of entriesOf(movement)) {
+      if (!wanted || wanted.has(entry.account_id ?? '')) entries.push(entry);
+    }
+  }
+  return entries.slice(0, cappedLimit);
+}
+
+function dateBound(field: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) throw invalidField(field, 'must be a date written YYYY-MM-DD');
+  const time = Date.parse(`${value}T00:00:00Z`);
+  if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) throw invalidField(field, 'is not a calendar date');
+  return time;
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export function entriesOf(m: Movement): Transaction[] {
+  const amount = fromMinorUnits(m.amount_minor, m.currency);
+  const posted = m.status === 'processed';
+  const base = {
+    amount,
+    currency_code: m.currency,
+    category: m.category,
+    status: posted ? ('posted' as const) : ('pending' as const),
+    transaction_date: m.requested_date ?? day(m.created_at),
+    ...(posted && m.completed_at !== null ? { post_date: day(m.completed_at) } : {}),
+    meta: [
+      { name: 'reference_number', value: m.verify_reference_id ?? m.verify_transfer_id ?? m.id },
+      { name: m.kind === 'payment' ? 'payment_id' : 'transfer_id', value: m.id },
+    ],
+  };
+  const entries: Transaction[] = [
+    { ...base, account_id: m.source_account_id, transaction_id: `${m.id}-debit`, transaction_type: 'debit', description: m.description },
+  ];
+  if (m.dest_type === 'account') {
+    entries.push({ ...base, account_id: m.dest_id, transaction_id: `${m.id}-credit`, transaction_type: 'credit', description: `Transfer from ${m.source_iban.slice(-4).padStart(8, '*')}` });
+  }
+  return entries;
+}

@@ -1,0 +1,134 @@
+/**
+ * Customer logins: /token opens a Verify session and logs it in; the connector answers an
+ * opaque token and keeps only its hash, the Verify session, the sealed credentials (for
+ * the token's life only) and any pending verification.
+ */
+import type { Grant } from '../adapters/store/store.js';
+import { ApiError, forbidden, invalidField, otpRequired } from '../errors.js';
+import type { DomainContext } from './context.js';
+import { hashToken, newId, newOpaqueToken, seal, unseal, userIdFor } from './crypto.js';
+import { otpDetailsOf, parsePending, pendingFrom } from './otp.js';
+import { toApiError } from './verify-errors.js';
+
+export interface Credentials {
+  login: string;
+  password: string;
+}
+
+/** An authenticated call: the login behind the token and, if rotated, the successor token. */
+export interface Caller {
+  grant: Grant;
+  tokenHash: string;
+  /** Set when this call rotated the token: the platform must use it from now on. */
+  newToken?: string;
+}
+
+const MAX_CREDENTIAL_LENGTH = 256;
+
+/** A session opened only to log in and list accounts; Verify requires an amount. */
+const SIGN_IN_SESSION = { currency: 'AED', amount: 1, description: 'Kasisto assistant sign-in' };
+
+export async function createToken(ctx: DomainContext, username: unknown, password: unknown): Promise<{ userId: string; token: string }> {
+  const login = requireCredential('username', username);
+  const secret = requireCredential('password', password);
+  const now = ctx.now();
+  const userId = userIdFor(ctx.keys, ctx.config.verifyBankId, login);
+  const session = await ctx.verify.createSession(SIGN_IN_SESSION).catch(rethrow);
+  const loggedIn = await ctx.verify.login(session.id, { login, password: secret }).catch(rethrow);
+  if (loggedIn.status === 'failed' || (loggedIn.status !== 'connected' && loggedIn.status !== 'pending_verification')) {
+    ctx.log.info({ user_id: userId, verify_session: session.id }, 'login refused by the bank');
+    throw new ApiError(403, 'invalid_credentials', 'The bank refused these credentials');
+  }
+  const grantId = newId('gr');
+  const token = newOpaqueToken();
+  const pending = loggedIn.status === 'pending_verification' && loggedIn.verification ? pendingFrom(loggedIn.verification, { type: 'session', sessionId: session.id }) : undefined;
+  await ctx.store.createGrant(
+    {
+      id: grantId,
+      user_id: userId,
+      bank_id: ctx.config.verifyBankId,
+      status: pending ? 'pending_otp' : 'active',
+      sealed_credentials: seal(ctx.keys, JSON.stringify({ login, password: secret } satisfies Credentials), grantId),
+      verify_session_id: session.id,
+      pending_json: pending ? JSON.stringify(pending) : null,
+      otp_attempts: 0,
+      otp_started_at: pending ? now : null,
+      accounts_json: null,
+      accounts_cached_at: null,
+      created_at: now,
+      last_used_at: now,
+      absolute_expires_at: now + ctx.config.tokenAbsoluteTtlSeconds * 1000,
+    },
+    hashToken(token),
+  );
+  ctx.log.info({ user_id: userId, grant: grantId, otp: Boolean(pending) }, 'customer signed in');
+  return { userId, token };
+}
+
+function requireCredential(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalidField(field, 'is required');
+  if (value.length > MAX_CREDENTIAL_LENGTH) throw invalidField(field, `must be at most ${MAX_CREDENTIAL_LENGTH} characters`);
+  return value;
+}
+
+function rethrow(error: unknown): never {
+  throw toApiError(error);
+}
+
+/**
+ * Checks the `token` header: known, not expired, not ended, and belonging to the body's
+ * user_id. Rotates a token older than a third of the idle lifetime.
+ */
+export async function authenticate(ctx: DomainContext, token: unknown, bodyUserId: unknown): Promise<Caller> {
+  if (typeof token !== 'string' || token.length === 0) throw forbidden('The token header is required');
+  if (token.length > 512) throw forbidden('The token is not valid');
+  const tokenHash = hashToken(token);
+  const found = await ctx.store.findToken(tokenHash);
+  if (!found || found.grant.status === 'ended') throw forbidden('The token is not valid or has expired: call /token again');
+  const { grant } = found;
+  const now = ctx.now();
+  const idleMs = ctx.config.tokenIdleTtlSeconds * 1000;
+  if (grant.absolute_expires_at <= now || grant.last_used_at + idleMs <= now) {
+    await ctx.store.endGrant(grant.id);
+    throw forbidden('The token has expired: call /token again');
+  }
+  if (found.retiredAt !== null && found.retiredAt + ctx.config.tokenRotationGraceSeconds * 1000 <= now) {
+    throw forbidden('The token was replaced by a newer one and is no longer valid');
+  }
+  if (bodyUserId !== undefined && bodyUserId !== grant.user_id) throw forbidden('The token does not belong to this user_id');
+  // Idle expiry needs last use, but not to the millisecond: one write per 10 s at most.
+  if (now - grant.last_used_at > 10_000) {
+    await ctx.store.updateGrant(grant.id, { last_used_at: now });
+    grant.last_used_at = now;
+  }
+  const caller: Caller = { grant, tokenHash };
+  if (found.retiredAt === null && now - found.createdAt > (idleMs / 3)) caller.newToken = await rotate(ctx, caller);
+  return caller;
+}
+
+/** Issues a successor token; the predecessor stays valid for the rotation grace period. */
+export async function rotate(ctx: DomainContext, caller: Caller): Promise<string> {
+  const token = newOpaqueToken();
+  await ctx.store.rotateToken(caller.grant.id, caller.tokenHash, hashToken(token), ctx.now());
+  caller.newToken = token;
+  return token;
+}
+
+/** Data operations cannot run while the login itself still waits for a verification. */
+export function requireSignedIn(caller: Caller): void {
+  if (caller.grant.status === 'pending_otp') {
+    const pending = parsePending(caller.grant.pending_json);
+    if (pending) throw otpRequired(otpDetailsOf(pending));
+    throw forbidden('The sign-in is not complete');
+  }
+}
+
+/** Like requireSignedIn, for operations whose contract has no 450. */
+export function requireSignedInNoOtp(caller: Caller): void {
+  if (caller.grant.status !== 'active') throw forbidden('Complete the one-time password step first (/validate_otp)');
+}
+
+export function credentialsOf(ctx: DomainContext, grant: Grant): Credentials {
+  if (!grant.sealed_credentials) throw forbidden('The token has expired: call /token again');
+  return JSON.parse(unseal(ctx.keys, grant.sealed_credentials, grant.id)) as Credentials;
+}

@@ -1,0 +1,141 @@
+/**
+ * Assembles a running connector from a Config: development secrets when none are given,
+ * the store, the embedded Verify sandbox when VERIFY_BASE_URL is unset, the Verify client
+ * behind a circuit breaker, reconciliation at start-up and periodically, and a clean stop.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { build } from './app.js';
+import type { Config } from './config.js';
+import { Store } from './adapters/store/store.js';
+import { createVerifyClient, type VerifyCallEvent } from './adapters/verify/client.js';
+import { withCircuitBreaker, type CircuitBreaker } from './adapters/verify/circuit.js';
+import { deriveKeys, newId, parseMasterKey } from './domain/crypto.js';
+import type { DomainContext, Logger } from './domain/context.js';
+import { loadDirectory } from './domain/directory.js';
+import { reconcile } from './domain/movements.js';
+import { buildSandbox } from './sandbox/app.js';
+
+export interface Connector {
+  app: FastifyInstance;
+  ctx: DomainContext;
+  circuit: CircuitBreaker;
+  /** The Kasisto secret in use when none was configured (development only). */
+  devSecret?: string;
+  /** The embedded sandbox's base URL, when it runs. */
+  sandboxUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Observes every Verify HTTP attempt (metrics). */
+  onVerifyCall?: (event: VerifyCallEvent) => void;
+  logger?: Parameters<typeof build>[0]['logger'];
+  https?: { key: Buffer; cert: Buffer } | null;
+  /** Background reconciliation period; 0 disables it (tests drive it themselves). */
+  reconcileEveryMs?: number;
+}
+
+/** The folder for development state: beside the SQLite file, or ./data. */
+function dataDir(config: Config): string {
+  return config.databaseUrl.startsWith('sqlite:') && config.databaseUrl !== 'sqlite::memory:' ? dirname(config.databaseUrl.slice(7)) : 'data';
+}
+
+/**
+ * Development only: a Kasisto secret and credentials key made once and kept in
+ * data/dev-secrets.json (mode 600), so ids and tokens survive a restart.
+ */
+function developmentSecrets(config: Config): { kasistoSecret: string; credentialsKey: string } {
+  const file = join(dataDir(config), 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = { kasistoSecret: `dev_${randomBytes(18).toString('base64url')}`, credentialsKey: randomBytes(32).toString('hex') };
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secrets;
+}
+
+export async function startConnector(config: Config, options: StartOptions = {}): Promise<Connector> {
+  let devSecret: string | undefined;
+  let credentialsKey = config.credentialsKey;
+  if (config.kasistoSecrets.length === 0 || !credentialsKey) {
+    const dev = developmentSecrets(config);
+    if (config.kasistoSecrets.length === 0) {
+      devSecret = dev.kasistoSecret;
+      config = { ...config, kasistoSecrets: [dev.kasistoSecret] };
+    }
+    credentialsKey ??= dev.credentialsKey;
+  }
+  const keys = deriveKeys(parseMasterKey(credentialsKey));
+  const directory = loadDirectory(config.directoryFile);
+  const store = await Store.open(config.databaseUrl);
+
+  let sandbox: Awaited<ReturnType<typeof buildSandbox>> | undefined;
+  let sandboxUrl: string | undefined;
+  let verifyTarget = { baseUrl: config.verifyBaseUrl ?? '', secretKey: config.verifySecretKey ?? '', publicKey: config.verifyPublicKey ?? '' };
+  if (!config.verifyBaseUrl) {
+    sandbox = await buildSandbox({ logger: false });
+    sandboxUrl = await sandbox.app.listen({ host: '127.0.0.1', port: 0 });
+    verifyTarget = { baseUrl: sandboxUrl, secretKey: 'sk_test_embedded_sandbox', publicKey: 'pk_test_embedded_sandbox' };
+  }
+
+  const baseClient = createVerifyClient({
+    ...verifyTarget,
+    bankId: config.verifyBankId,
+    timeoutMs: config.verifyTimeoutMs,
+    retries: config.verifyRetries,
+    ...(options.onVerifyCall ? { onCall: options.onVerifyCall } : {}),
+  });
+  const verify = withCircuitBreaker(baseClient, { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenSeconds * 1000 });
+
+  const ctx: DomainContext = {
+    config,
+    store,
+    verify,
+    keys,
+    directory,
+    log: silentLogger,
+    instanceId: newId('inst'),
+    now: Date.now,
+  };
+  const app = await build({ ctx, logger: options.logger, https: options.https ?? null });
+  ctx.log = app.log as unknown as Logger;
+  verify.circuit.onStateChange = (state) => app.log.warn({ circuit: state }, 'Verify circuit changed state');
+
+  const housekeeping = async () => {
+    try {
+      const expired = await store.expireGrants(Date.now(), config.tokenIdleTtlSeconds * 1000);
+      const report = await reconcile(ctx);
+      if (expired > 0 || report.examined > 0 || report.expired > 0) app.log.info({ expired_logins: expired, ...report }, 'housekeeping');
+    } catch (error) {
+      app.log.warn({ err: error }, 'housekeeping failed; will retry');
+    }
+  };
+  await app.ready();
+  await housekeeping();
+  const period = options.reconcileEveryMs ?? 30_000;
+  const timer = period > 0 ? setInterval(() => void housekeeping(), period) : undefined;
+  timer?.unref();
+
+  let stopped = false;
+  return {
+    app,
+    ctx,
+    circuit: verify.circuit,
+    ...(devSecret ? { devSecret } : {}),
+    ...(sandboxUrl ? { sandboxUrl } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await app.close(); // stops accepting, lets requests in flight finish
+      await verify.close();
+      await sandbox?.app.close();
+      await store.close();
+    },
+  };
+}
+
+const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
