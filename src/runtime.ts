@@ -16,7 +16,7 @@ import { deriveKeys, newId, parseMasterKey } from './domain/crypto.js';
 import type { DomainContext, Logger } from './domain/context.js';
 import { loadDirectory } from './domain/directory.js';
 import { reconcile } from './domain/movements.js';
-import { buildSandbox } from './sandbox/app.js';
+import { buildSandbox, type Sandbox } from './sandbox/app.js';
 
 export interface Connector {
   app: FastifyInstance;
@@ -26,6 +26,8 @@ export interface Connector {
   devSecret?: string;
   /** The embedded sandbox's base URL, when it runs. */
   sandboxUrl?: string;
+  /** The embedded sandbox (fault injection and call counts for tests and benchmarks). */
+  sandbox?: Sandbox;
   stop(): Promise<void>;
 }
 
@@ -72,7 +74,7 @@ export async function startConnector(config: Config, options: StartOptions = {})
   const directory = loadDirectory(config.directoryFile);
   const store = await Store.open(config.databaseUrl);
 
-  let sandbox: Awaited<ReturnType<typeof buildSandbox>> | undefined;
+  let sandbox: Sandbox | undefined;
   let sandboxUrl: string | undefined;
   let verifyTarget = { baseUrl: config.verifyBaseUrl ?? '', secretKey: config.verifySecretKey ?? '', publicKey: config.verifyPublicKey ?? '' };
   if (!config.verifyBaseUrl) {
@@ -126,6 +128,7 @@ export async function startConnector(config: Config, options: StartOptions = {})
     circuit: verify.circuit,
     ...(devSecret ? { devSecret } : {}),
     ...(sandboxUrl ? { sandboxUrl } : {}),
+    ...(sandbox ? { sandbox } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -159,7 +159,6 @@ async function resolveDestination(ctx: DomainContext, caller: Caller, request: M
     const own = accounts.find((a) => a.accountId === id);
     if (own) {
       if (own.accountId === source.accountId) throw invalidField(field, 'must differ from source_account_id');
-      if (own.currency !== source.currency) throw invalidField(field, `holds ${own.currency}; transfers between currencies are not supported`);
       return { type: 'account' as const, id: own.accountId, name: accountName(own), iban: own.iban, category: 'transfers' };
     }
   }

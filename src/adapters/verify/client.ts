@@ -1,0 +1,430 @@
+/**
+ * The Verify Payments client: the ONLY code path by which the connector talks to Verify.
+ *
+ * - Typed by generated/verify.ts (openapi-fetch `createClient<paths>`); 2xx bodies are also
+ *   validated at run time against spec/verify.yaml (see validate.ts).
+ * - One keep-alive connection pool (an undici Agent), closed by `close()`.
+ * - A per-attempt time limit covering the headers and the body.
+ * - Bounded retries with exponential backoff and jitter, only for calls that are safe to
+ *   repeat (GETs and the idempotent verification PUTs), only on timeout, unreachable and
+ *   502/503/504, within about twice the time limit in total. createSession, login and
+ *   createTransfer are sent exactly once.
+ * - Every failure is a VerifyError (errors.ts). Nothing logged or thrown carries keys,
+ *   credentials, OTPs or answers.
+ */
+import createClient from 'openapi-fetch';
+import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
+import type { components, operations, paths } from '../../../generated/verify.js';
+import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } from './errors.js';
+import { responseValidators } from './validate.js';
+
+export { VerifyError, isVerifyError, type VerifyErrorKind } from './errors.js';
+
+export type VerifyBank = components['schemas']['bank'];
+export type VerifySession = components['schemas']['session'];
+export type VerifyBankAccount = components['schemas']['bank_account'];
+export type VerifyTransfer = components['schemas']['transfer'];
+export type VerifyVerification = components['schemas']['verification'];
+export type VerifyErrorBody = components['schemas']['error'];
+export type VerifyCreateSessionRequest = components['schemas']['create_session_request'];
+export type VerifyVerificationRequest = components['schemas']['verification_request'];
+
+/** The spec's operationIds: the `operation` of onCall events, log lines and VerifyErrors. */
+export type VerifyOperation = keyof operations;
+
+export type VerifyCallOutcome = 'ok' | VerifyErrorKind;
+
+export interface VerifyCallEvent {
+  operation: VerifyOperation;
+  durationMs: number;
+  outcome: VerifyCallOutcome;
+  /** The HTTP status, when Verify answered. */
+  status?: number;
+}
+
+/** A pino-like logger (pino's Logger fits). */
+export interface VerifyLogger {
+  debug(obj: Record<string, unknown>, msg: string): void;
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface VerifyClientOptions {
+  baseUrl: string;
+  secretKey: string;
+  publicKey: string;
+  /** The bank logged in to when `login` names none. */
+  bankId: string;
+  /** Time limit of one HTTP attempt (headers and body), in milliseconds. */
+  timeoutMs: number;
+  /** Retries of calls that are safe to repeat (default 2). */
+  retries?: number;
+  logger?: VerifyLogger;
+  /** Called once per HTTP attempt (metrics, circuit breaker). Must not throw; if it does, it is ignored. */
+  onCall?: (event: VerifyCallEvent) => void;
+  /**
+   * Extra request headers per call, for tests only (e.g. Prism's `Prefer: code=503`). They
+   * can neither replace `Authorization` nor `Content-Type`.
+   */
+  headers?: (operation: VerifyOperation) => Record<string, string> | undefined;
+  /** Size of the keep-alive pool to Verify (default 64). */
+  connections?: number;
+}
+
+export type VerificationTarget = { type: 'session'; sessionId: string } | { type: 'transfer'; transferId: string };
+
+export interface VerificationAnswer {
+  challenge_response?: string;
+  answers?: string[];
+}
+
+export interface VerifyClient {
+  listBanks(): Promise<VerifyBank[]>;
+  createSession(input: { currency: string; amount: number; description?: string }): Promise<VerifySession>;
+  getSession(sessionId: string): Promise<VerifySession>;
+  login(sessionId: string, input: { bankId?: string; login: string; password: string }): Promise<VerifySession>;
+  listBankAccounts(sessionId: string): Promise<VerifyBankAccount[]>;
+  createTransfer(sessionId: string, sourceId: string): Promise<VerifyTransfer>;
+  listSessionTransfers(sessionId: string): Promise<VerifyTransfer[]>;
+  getSessionTransfer(sessionId: string, transferId: string): Promise<VerifyTransfer>;
+  getTransfer(transferId: string): Promise<VerifyTransfer>;
+  submitVerification(target: VerificationTarget, verificationId: string, answer: VerificationAnswer): Promise<VerifyVerification>;
+  /** Closes the connection pool (waits for calls in flight). Calls made afterwards fail as `unreachable`. */
+  close(): Promise<void>;
+}
+
+/** First backoff delay; each further delay is 3× the previous one, with jitter. */
+const BACKOFF_BASE_MS = 50;
+const BACKOFF_MAX_MS = 1000;
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const NETWORK_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+const ID_PATTERNS = {
+  session: /^ses_[A-Za-z0-9]{12}$/,
+  transfer: /^tr_[A-Za-z0-9]{12}$/,
+  verification: /^vrf_[A-Za-z0-9]{12}$/,
+  bank_account: /^ba_[A-Za-z0-9]{12}$/,
+} as const;
+
+type Auth = 'secret' | 'public';
+
+interface CallSpec {
+  operation: VerifyOperation;
+  auth: Auth;
+  /** Safe to repeat: GETs and the idempotent verification PUTs. */
+  idempotent: boolean;
+  /** Ids to log (never secrets). */
+  ids?: Record<string, string>;
+  /** Values that must not appear in a Verify message we keep (credentials, OTPs, answers). */
+  sensitive?: string[];
+}
+
+// a type alias (not an interface) so it fits openapi-fetch's init with an index signature
+type AttemptInit = {
+  signal: AbortSignal;
+  headers: Record<string, string>;
+  fetch: (request: Request) => Promise<Response>;
+};
+
+/** What an openapi-fetch call resolves to, seen loosely. */
+interface RawResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+type AttemptResult<T> = { ok: true; data: T; status: number } | { ok: false; error: VerifyError; status?: number };
+
+export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
+  const timeoutMs = options.timeoutMs;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number');
+  const retries = Math.max(0, Math.floor(options.retries ?? 2));
+  const logger = options.logger;
+  const validators = responseValidators();
+
+  const agent = new Agent({
+    connections: options.connections ?? 64,
+    pipelining: 1,
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+    // our own per-attempt abort governs; these are backstops
+    headersTimeout: timeoutMs + 1_000,
+    bodyTimeout: timeoutMs + 1_000,
+    connect: { timeout: timeoutMs },
+  });
+  let closed = false;
+
+  const baseFetch = (request: Request): Promise<Response> =>
+    undiciFetch(request as unknown as UndiciRequest, { dispatcher: agent }) as unknown as Promise<Response>;
+
+  const api = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    fetch: baseFetch,
+    Request: UndiciRequest as unknown as typeof Request,
+    redirect: 'manual',
+  });
+
+  const authHeader = (auth: Auth): string => `Token ${auth === 'secret' ? options.secretKey : options.publicKey}`;
+
+  function emit(event: VerifyCallEvent): void {
+    try {
+      options.onCall?.(event);
+    } catch {
+      // metrics must never break a call
+    }
+  }
+
+  async function attempt<T>(
+    spec: CallSpec,
+    limitMs: number,
+    exec: (init: AttemptInit) => Promise<RawResult<T>>,
+  ): Promise<AttemptResult<T>> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, limitMs);
+    let status: number | undefined;
+    const headers: Record<string, string> = {
+      ...(options.headers?.(spec.operation) ?? {}),
+      Accept: 'application/json',
+      Authorization: authHeader(spec.auth),
+    };
+    const fail = (kind: VerifyErrorKind, detail?: string, verifyMessage?: string): AttemptResult<T> => ({
+      ok: false,
+      status,
+      error: new VerifyError({ kind, operation: spec.operation, status, detail, verifyMessage }),
+    });
+    try {
+      const result = await exec({
+        signal: controller.signal,
+        headers,
+        fetch: async (request) => {
+          const response = await baseFetch(request);
+          status = response.status;
+          return response;
+        },
+      });
+      status = result.response.status;
+      if (!result.response.ok) {
+        const kind = kindForStatus(status);
+        return fail(kind, kind === 'contract' ? 'undocumented status' : undefined, verifyMessageOf(result.error, [
+          options.secretKey,
+          options.publicKey,
+          ...(spec.sensitive ?? []),
+        ]));
+      }
+      const violation = validators.check(spec.operation, result.data);
+      if (violation) return fail('contract', violation);
+      return { ok: true, data: result.data as T, status };
+    } catch (error) {
+      if (timedOut) return fail('timeout', `no complete answer within ${limitMs} ms`);
+      if (error instanceof SyntaxError && status !== undefined && status >= 200 && status < 300) {
+        return fail('contract', 'response body is not JSON');
+      }
+      const code = errorCode(error);
+      if (code && NETWORK_TIMEOUT_CODES.has(code)) return fail('timeout', code);
+      return fail('unreachable', code ?? (closed ? 'client closed' : 'connection failed'));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function call<T>(spec: CallSpec, exec: (init: AttemptInit) => Promise<RawResult<T>>): Promise<T> {
+    const started = performance.now();
+    const deadline = started + 2 * timeoutMs;
+    const maxAttempts = spec.idempotent ? retries + 1 : 1;
+    const minAttemptMs = Math.min(100, timeoutMs / 2);
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      const attemptStarted = performance.now();
+      const limitMs = Math.max(1, Math.min(timeoutMs, Math.floor(deadline - attemptStarted)));
+      const result = await attempt(spec, limitMs, exec);
+      const durationMs = Math.round((performance.now() - attemptStarted) * 10) / 10;
+      const outcome: VerifyCallOutcome = result.ok ? 'ok' : result.error.kind;
+      emit({ operation: spec.operation, durationMs, outcome, ...(result.status !== undefined ? { status: result.status } : {}) });
+      const fields = { operation: spec.operation, ...spec.ids, attempt: attempts, status: result.status, durationMs };
+
+      if (result.ok) {
+        logger?.debug(fields, 'verify call ok');
+        return result.data;
+      }
+
+      const error = result.error;
+      const retryable =
+        error.kind === 'timeout' ||
+        error.kind === 'unreachable' ||
+        (error.kind === 'server' && error.status !== undefined && RETRY_STATUSES.has(error.status));
+      if (spec.idempotent && retryable && attempts < maxAttempts && !closed) {
+        const delay = backoff(attempts);
+        if (performance.now() + delay + minAttemptMs <= deadline) {
+          logger?.warn({ ...fields, kind: error.kind, retryInMs: delay }, 'verify call failed, retrying');
+          await sleep(delay);
+          continue;
+        }
+      }
+      const final = new VerifyError({
+        kind: error.kind,
+        operation: error.operation,
+        status: error.status,
+        verifyMessage: error.verifyMessage,
+        detail: error.detail,
+        attempts,
+      });
+      const level = error.kind === 'rejected' ? 'info' : error.kind === 'contract' ? 'error' : 'warn';
+      logger?.[level]({ ...fields, kind: error.kind, detail: error.detail }, 'verify call failed');
+      throw final;
+    }
+  }
+
+  /** Refuses ids that do not look like Verify's before anything is sent (no path games). */
+  function checkId(operation: VerifyOperation, kind: keyof typeof ID_PATTERNS, id: string): void {
+    if (typeof id !== 'string' || !ID_PATTERNS[kind].test(id)) {
+      throw new VerifyError({ kind: 'rejected', operation, detail: `invalid ${kind} id`, attempts: 0 });
+    }
+  }
+
+  return {
+    async listBanks() {
+      return call({ operation: 'listBanks', auth: 'public', idempotent: true }, (init) => api.GET('/banks', init));
+    },
+
+    async createSession({ currency, amount, description }) {
+      const body: VerifyCreateSessionRequest = { currency, amount };
+      if (description !== undefined) body.description = description;
+      return call({ operation: 'createSession', auth: 'secret', idempotent: false }, (init) =>
+        api.POST('/sessions', { ...init, body }),
+      );
+    },
+
+    async getSession(sessionId) {
+      checkId('getSession', 'session', sessionId);
+      return call({ operation: 'getSession', auth: 'secret', idempotent: true, ids: { sessionId } }, (init) =>
+        api.GET('/sessions/{session_id}', { ...init, params: { path: { session_id: sessionId } } }),
+      );
+    },
+
+    async login(sessionId, { bankId, login, password }) {
+      checkId('loginSession', 'session', sessionId);
+      const bank_id = bankId ?? options.bankId;
+      return call(
+        { operation: 'loginSession', auth: 'public', idempotent: false, ids: { sessionId, bankId: bank_id }, sensitive: [login, password] },
+        (init) =>
+          api.POST('/sessions/{session_id}/login', {
+            ...init,
+            params: { path: { session_id: sessionId } },
+            body: { bank_id, credentials: { login, password } },
+          }),
+      );
+    },
+
+    async listBankAccounts(sessionId) {
+      checkId('listBankAccounts', 'session', sessionId);
+      return call({ operation: 'listBankAccounts', auth: 'public', idempotent: true, ids: { sessionId } }, (init) =>
+        api.GET('/sessions/{session_id}/bank_accounts', { ...init, params: { path: { session_id: sessionId } } }),
+      );
+    },
+
+    async createTransfer(sessionId, sourceId) {
+      checkId('createTransfer', 'session', sessionId);
+      checkId('createTransfer', 'bank_account', sourceId);
+      return call({ operation: 'createTransfer', auth: 'public', idempotent: false, ids: { sessionId, sourceId } }, (init) =>
+        api.POST('/sessions/{session_id}/transfers', {
+          ...init,
+          params: { path: { session_id: sessionId } },
+          body: { source: sourceId },
+        }),
+      );
+    },
+
+    async listSessionTransfers(sessionId) {
+      checkId('listSessionTransfers', 'session', sessionId);
+      return call({ operation: 'listSessionTransfers', auth: 'secret', idempotent: true, ids: { sessionId } }, (init) =>
+        api.GET('/sessions/{session_id}/transfers', { ...init, params: { path: { session_id: sessionId } } }),
+      );
+    },
+
+    async getSessionTransfer(sessionId, transferId) {
+      checkId('getSessionTransfer', 'session', sessionId);
+      checkId('getSessionTransfer', 'transfer', transferId);
+      return call(
+        { operation: 'getSessionTransfer', auth: 'secret', idempotent: true, ids: { sessionId, transferId } },
+        (init) =>
+          api.GET('/sessions/{session_id}/transfers/{transfer_id}', {
+            ...init,
+            params: { path: { session_id: sessionId, transfer_id: transferId } },
+          }),
+      );
+    },
+
+    async getTransfer(transferId) {
+      checkId('getTransfer', 'transfer', transferId);
+      return call({ operation: 'getTransfer', auth: 'secret', idempotent: true, ids: { transferId } }, (init) =>
+        api.GET('/transfers/{transfer_id}', { ...init, params: { path: { transfer_id: transferId } } }),
+      );
+    },
+
+    async submitVerification(target, verificationId, answer) {
+      const body: VerifyVerificationRequest = {};
+      if (answer.challenge_response !== undefined) body.challenge_response = answer.challenge_response;
+      if (answer.answers !== undefined) body.answers = [...answer.answers];
+      const sensitive = [...(answer.challenge_response !== undefined ? [answer.challenge_response] : []), ...(answer.answers ?? [])];
+      if (target.type === 'session') {
+        const { sessionId } = target;
+        checkId('submitSessionVerification', 'session', sessionId);
+        checkId('submitSessionVerification', 'verification', verificationId);
+        return call(
+          { operation: 'submitSessionVerification', auth: 'public', idempotent: true, ids: { sessionId, verificationId }, sensitive },
+          (init) =>
+            api.PUT('/sessions/{session_id}/verifications/{verification_id}', {
+              ...init,
+              params: { path: { session_id: sessionId, verification_id: verificationId } },
+              body,
+            }),
+        );
+      }
+      const { transferId } = target;
+      checkId('submitTransferVerification', 'transfer', transferId);
+      checkId('submitTransferVerification', 'verification', verificationId);
+      return call(
+        { operation: 'submitTransferVerification', auth: 'public', idempotent: true, ids: { transferId, verificationId }, sensitive },
+        (init) =>
+          api.PUT('/transfers/{transfer_id}/verifications/{verification_id}', {
+            ...init,
+            params: { path: { transfer_id: transferId, verification_id: verificationId } },
+            body,
+          }),
+      );
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await agent.close();
+    },
+  };
+}
+
+/** Exponential backoff with jitter: ~50 ms, ~150 ms, ~450 ms… (each between half and all of it), capped. */
+function backoff(attempt: number): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 3 ** (attempt - 1));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The code of a network error (undici puts it on `cause`, sometimes a level deeper). */
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,57 @@
+/**
+ * `npm run sandbox:verify`: the Verify sandbox as a standalone server on 127.0.0.1.
+ *
+ *   SANDBOX_PORT     port (default 4011, the port of `npm run mock:verify`)
+ *   SANDBOX_CONTROL  "true" to serve the /__sandbox control routes (faults, stats, reset)
+ *   LOG_LEVEL        pino level (default info)
+ */
+import { buildSandbox } from './app.js';
+import { CONTROL_PREFIX } from './control.js';
+import { EXAMPLE_PUBLIC_KEY, EXAMPLE_SECRET_KEY, TEST_PASSWORD, TEST_USERS } from './fixtures.js';
+
+const HOST = '127.0.0.1';
+
+function port(): number {
+  const raw = process.env['SANDBOX_PORT'] ?? '4011';
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > 65535) {
+    process.stderr.write(`SANDBOX_PORT must be a port number (0-65535), got "${raw}"\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const control = process.env['SANDBOX_CONTROL'] === 'true';
+const sandbox = await buildSandbox({ logger: { level: process.env['LOG_LEVEL'] ?? 'info' }, controlEndpoint: control });
+const url = await sandbox.app.listen({ host: HOST, port: port() });
+
+const lines = [
+  `Verify sandbox listening on ${url}`,
+  `  secret key: ${EXAMPLE_SECRET_KEY}   public key: ${EXAMPLE_PUBLIC_KEY}   (any sk_test_… / pk_test_… works)`,
+  `  Authorization: Token <key>   (Bearer <key> is accepted too)`,
+  `  bank: test_bank   password: ${TEST_PASSWORD}   logins: ${TEST_USERS.map((u) => u.login).join(', ')}`,
+  `  sms codes: 1234 finishes, 12345 adds a questions verification; answers: ruby, vim`,
+  control
+    ? `  control: ${url}${CONTROL_PREFIX}/faults/:operationId (PUT/DELETE), ${CONTROL_PREFIX}/stats (GET), ${CONTROL_PREFIX}/reset (POST)`
+    : `  control endpoint off (SANDBOX_CONTROL=true to enable)`,
+  `  e.g. curl -s ${url}/banks -H "Authorization: Token ${EXAMPLE_PUBLIC_KEY}"`,
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+
+let stopping = false;
+function stop(signal: NodeJS.Signals): void {
+  if (stopping) return;
+  stopping = true;
+  sandbox.app.log.info({ signal }, 'sandbox: shutting down');
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  sandbox.app
+    .close()
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      process.stderr.write(`sandbox: error while closing: ${String(error)}\n`);
+      process.exit(1);
+    });
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
