@@ -32,6 +32,7 @@ if ! run_pg "$BIN/pg_isready -h 127.0.0.1 -p $PGPORT" >/dev/null 2>&1; then
 fi
 run_pg "$BIN/psql -h 127.0.0.1 -p $PGPORT -U postgres -tAc \"select 1 from pg_roles where rolname='connector'\"" | grep -q 1 ||
   run_pg "$BIN/psql -h 127.0.0.1 -p $PGPORT -U postgres -c \"create role connector login createdb password 'connector'\"" >/dev/null
+run_pg "$BIN/psql -h 127.0.0.1 -p $PGPORT -U postgres -c \"alter role connector createdb\"" >/dev/null
 run_pg "$BIN/psql -h 127.0.0.1 -p $PGPORT -U postgres -tAc \"select 1 from pg_database where datname='connector'\"" | grep -q 1 ||
   run_pg "$BIN/psql -h 127.0.0.1 -p $PGPORT -U postgres -c \"create database connector owner connector\"" >/dev/null
 echo "$url" > .ci/postgres-url

@@ -4,16 +4,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
+import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
 import { kasistoResponseCheck } from './contract.js';
 
-let c: TestConnector;
 const checked = kasistoResponseCheck();
+const stores = [
+  { name: 'SQLite', database: async () => undefined },
+  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
+];
+
+describe.each(stores)('on $name', ({ database }) => {
+let c: TestConnector;
+let dropDatabase: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  c = await startTestConnector();
+  const db = await database();
+  dropDatabase = db?.drop;
+  c = await startTestConnector(db ? { DATABASE_URL: db.url } : {});
 });
 afterAll(async () => {
   await c?.close();
+  await dropDatabase?.();
 });
 
 async function call(operation: string, body: unknown, headers: Record<string, string> = {}) {
@@ -238,4 +249,5 @@ describe('transfers and payments', () => {
     expect(changed.statusCode).toBe(400);
     expect(changed.json().message).toMatch(/^Idempotency-Key/);
   });
+});
 });
