@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import { Store } from './adapters/store/store.js';
 import { createVerifyClient, type VerifyCallEvent } from './adapters/verify/client.js';
 import { withCircuitBreaker, type CircuitBreaker } from './adapters/verify/circuit.js';
-import { deriveKeys, newId, parseMasterKey } from './domain/crypto.js';
+import { deriveKeys, newId, parseMasterKey, type Keys } from './domain/crypto.js';
 import type { DomainContext, Logger } from './domain/context.js';
 import { loadDirectory } from './domain/directory.js';
 import { reconcile } from './domain/movements.js';
@@ -59,7 +59,8 @@ function developmentSecrets(config: Config): { kasistoSecret: string; credential
   return secrets;
 }
 
-export async function startConnector(config: Config, options: StartOptions = {}): Promise<Connector> {
+/** The configuration with development secrets filled in where none were given, and the keys. */
+export function resolveSecrets(config: Config): { config: Config; keys: Keys; devSecret?: string } {
   let devSecret: string | undefined;
   let credentialsKey = config.credentialsKey;
   if (config.kasistoSecrets.length === 0 || !credentialsKey) {
@@ -70,7 +71,11 @@ export async function startConnector(config: Config, options: StartOptions = {})
     }
     credentialsKey ??= dev.credentialsKey;
   }
-  const keys = deriveKeys(parseMasterKey(credentialsKey));
+  return { config, keys: deriveKeys(parseMasterKey(credentialsKey)), ...(devSecret ? { devSecret } : {}) };
+}
+
+export async function startConnector(given: Config, options: StartOptions = {}): Promise<Connector> {
+  const { config, keys, devSecret } = resolveSecrets(given);
   const directory = loadDirectory(config.directoryFile);
   const store = await Store.open(config.databaseUrl);
 

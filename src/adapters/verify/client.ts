@@ -97,6 +97,8 @@ export interface VerifyClient {
 /** First backoff delay; each further delay is 3× the previous one, with jitter. */
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_MAX_MS = 1000;
+/** Headers the test-only `headers` hook cannot set. */
+const PROTECTED_HEADERS = new Set(['authorization', 'content-type', 'content-length', 'host', 'accept']);
 const RETRY_STATUSES = new Set([502, 503, 504]);
 const NETWORK_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
@@ -187,11 +189,12 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
       controller.abort();
     }, limitMs);
     let status: number | undefined;
-    const headers: Record<string, string> = {
-      ...(options.headers?.(spec.operation) ?? {}),
-      Accept: 'application/json',
-      Authorization: authHeader(spec.auth),
-    };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers?.(spec.operation) ?? {})) {
+      if (!PROTECTED_HEADERS.has(name.toLowerCase())) headers[name] = value;
+    }
+    headers.Accept = 'application/json';
+    headers.Authorization = authHeader(spec.auth);
     const fail = (kind: VerifyErrorKind, detail?: string, verifyMessage?: string): AttemptResult<T> => ({
       ok: false,
       status,
