@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Serves one of our contracts with Prism, offline, from its named examples (static mode:
+# no --dynamic), on 127.0.0.1 only.
+#
+#   bash scripts/mock.sh kasisto [PORT]   # default 4010, under /api (npm run mock:kasisto)
+#   bash scripts/mock.sh verify  [PORT]   # default 4011                (npm run mock:verify)
+#
+# Prism routes on the bare `paths` and ignores the spec's server URL, even an absolute one
+# with a path (tried: http://127.0.0.1:4010/api still serves /token, and /api/token is a
+# 404). Kasisto's contract says `servers: [{url: /api}]` and partners call /api/token, so
+# when the first server URL is a relative path we hand Prism a temporary JSON copy of the
+# spec whose paths carry that prefix. test/helpers/prism.ts (startPrism) does the same.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+api="${1:-}"
+case "$api" in
+  kasisto) spec=spec/kasisto.yaml; port="${2:-4010}" ;;
+  verify)  spec=spec/verify.yaml;  port="${2:-4011}" ;;
+  *) echo "usage: bash scripts/mock.sh kasisto|verify [PORT]" >&2; exit 2 ;;
+esac
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/mock-${api}.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+served="$(node --input-type=module -e '
+  import { readFileSync, writeFileSync } from "node:fs";
+  import { parse } from "yaml";
+  const [spec, out] = process.argv.slice(1);
+  const doc = parse(readFileSync(spec, "utf8"));
+  const url = doc.servers?.[0]?.url;
+  const prefix = typeof url === "string" && url.startsWith("/") ? url.replace(/\/+$/, "") : "";
+  if (!prefix) { process.stdout.write(spec); process.exit(0); }
+  doc.paths = Object.fromEntries(Object.entries(doc.paths ?? {}).map(([p, item]) => [prefix + p, item]));
+  writeFileSync(out, JSON.stringify(doc, null, 2));
+  process.stderr.write(`mock: serving ${spec} under ${prefix} (Prism ignores relative server URLs)\n`);
+  process.stdout.write(out);
+' "$spec" "$tmp/$api.json")"
+
+# Not exec: the EXIT trap removes the temporary spec once Prism stops (Ctrl-C, SIGTERM).
+node_modules/.bin/prism mock -h 127.0.0.1 -p "$port" "$served"
