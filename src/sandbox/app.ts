@@ -181,6 +181,19 @@ export async function buildSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   });
 
+  // fastify-openapi-glue attaches an operation's security handler as its preHandler,
+  // which runs after body parsing and validation. Verify (like any API) checks the key
+  // first: move it to onRequest, so a keyless call is a 401 whatever its body, and no
+  // body is parsed for it. (Route-level onRequest runs after the stats and fault hooks.)
+  app.addHook('onRoute', (route) => {
+    const operationId = (route.schema as { operationId?: unknown } | undefined)?.operationId;
+    if (!isOperationId(operationId) || route.preHandler === undefined) return;
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    const security = Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.onRequest = [...existing, ...security] as typeof route.onRequest;
+    route.preHandler = undefined;
+  });
+
   await app.register(openapiGlue, {
     specification: spec,
     serviceHandlers: createServiceHandlers({ state }),
