@@ -4,16 +4,23 @@
  * handler per operationId; the `secret` is checked before anything else is looked at.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
+import helmet from '@fastify/helmet';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { Config } from './config.js';
-import { secretDigest, secretMatches } from './domain/crypto.js';
+import { hashToken, secretDigest, secretMatches } from './domain/crypto.js';
 import type { DomainContext } from './domain/context.js';
 import { authenticate } from './domain/sessions.js';
 import { ApiError } from './errors.js';
 import { serviceHandlers } from './routes/index.js';
+import { Metrics } from './observability/metrics.js';
+import { observability } from './observability/plugin.js';
+import { RequestContext } from './observability/request-context.js';
 
 export const KASISTO_SPEC = fileURLToPath(new URL('../spec/kasisto.yaml', import.meta.url));
 
@@ -35,6 +42,17 @@ export const REDACTED_PATHS = [
   'credentials',
   'challenge_response',
   'answers',
+  // one level down too (e.g. an error's or a Verify call's fields)
+  '*.password',
+  '*.otp',
+  '*.secret',
+  '*.token',
+  '*.credentials',
+  '*.challenge_response',
+  '*.answers',
+  '*.authorization',
+  '*.secretKey',
+  '*.publicKey',
 ];
 
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
@@ -57,7 +75,9 @@ export const connector = fp(
 
     // 401 before parsing or validating anything, in constant time.
     app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith(apiPrefix)) return;
+      // Node's own check would answer a bare 400 without the error body (see requireHostHeader in build()).
+      if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new ApiError(400, 'invalid_request', 'Host: the header is required in HTTP/1.1');
+      if (!routedPath(request).startsWith(apiPrefix) || request.routeOptions.config?.probe) return;
       if (!secretMatches(request.headers.secret as string | undefined, accepted)) {
         throw new ApiError(401, 'unauthorized', 'The secret header is missing or wrong');
       }
@@ -70,8 +90,20 @@ export const connector = fp(
     });
 
     app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
-    app.setNotFoundHandler((request, reply) => {
-      sendApiError(reply, new ApiError(404, 'not_found', `There is no operation ${request.method} ${request.url.split('?')[0]}`));
+    app.setNotFoundHandler((request, reply) => sendNotFound(request, reply));
+
+    // Route-level onRequest hooks run after the instance's, so the limit counts only callers
+    // that presented the secret (the rest get a constant-time 401 and cost nothing more).
+    // Limits are per instance (in-memory store): N instances allow up to N times the limit.
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'onRequest',
+      timeWindow: config.rateLimitWindowSeconds * 1000,
+      max: (_request: FastifyRequest, key: string) => (key.startsWith('token:') ? config.rateLimitPerToken : config.rateLimitPerAddress),
+      keyGenerator: rateLimitKey,
+      cache: 10_000,
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(429, 'rate_limited', `Too many requests; retry in ${context.after}`, undefined, Math.max(1, Math.ceil(context.ttl / 1000))),
     });
 
     await app.register(openapiGlue, {
@@ -91,6 +123,21 @@ export const connector = fp(
   { name: 'kasisto-connector', fastify: '5.x' },
 );
 
+/**
+ * The path the router matched, not the raw request target: an absolute-form target
+ * (`POST http://host/api/token`) is routed to /api/token, so judging by request.url
+ * would skip the secret check.
+ */
+function routedPath(request: FastifyRequest): string {
+  return request.routeOptions.url ?? request.url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/]*/i, '');
+}
+
+/** The customer's token (hashed: keys stay in memory) when one is sent, else the client address (TRUST_PROXY decides which). */
+function rateLimitKey(request: FastifyRequest): string {
+  const token = request.headers.token;
+  return typeof token === 'string' && token.length > 0 ? `token:${hashToken(token)}` : `address:${normalizeIP(request.ip)}`;
+}
+
 function sendApiError(reply: FastifyReply, error: ApiError): void {
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
   reply.code(error.statusCode).send(error.toBody());
@@ -99,9 +146,14 @@ function sendApiError(reply: FastifyReply, error: ApiError): void {
 /** Every failure becomes the spec's error body; nothing internal leaks. */
 function sendError(error: FastifyError & { errors?: unknown[] }, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof ApiError) return sendApiError(reply, error);
+  // An unknown path is a 404 whatever its body (the secret and rate limit were checked before).
+  if (request.is404) return sendNotFound(request, reply);
   // fastify-openapi-glue wraps what a security handler threw
   const wrapped = error.errors?.find((e): e is ApiError => e instanceof ApiError);
   if (wrapped) return sendApiError(reply, wrapped);
+  // ...and anything else a security handler threw is ours (a store failure), not the caller's
+  const inner = error.errors?.find((e): e is FastifyError => e instanceof Error);
+  if (inner) return sendError(inner, request, reply);
   if (error.validation) {
     const first = error.validation[0];
     const params = (first?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
@@ -122,6 +174,35 @@ function sendError(error: FastifyError & { errors?: unknown[] }, request: Fastif
   return sendApiError(reply, new ApiError(500, 'internal_error', 'Something went wrong on our side; the request may be retried'));
 }
 
+function sendNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split('?')[0]!;
+  sendApiError(reply, new ApiError(404, 'not_found', `There is no operation ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`));
+}
+
+/**
+ * Requests Node's HTTP parser refuses (broken HTTP, headers over 16 KB, too slow) never reach
+ * Fastify's error handler: answer them with the same error body, then close.
+ */
+function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are larger than this server accepts']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request did not arrive in time']
+        : [400, 'invalid_request', 'request: is not a valid HTTP/1.1 request'];
+  this.log.debug({ code: error.code }, 'client error');
+  // as Node does: never write into the middle of a response already under way
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify({ code, message });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 function safeMessage(error: FastifyError): string {
   return `request: ${String(error.message).slice(0, 200)}`;
 }
@@ -130,20 +211,31 @@ export interface BuildOptions {
   ctx: DomainContext;
   logger?: FastifyServerOptions['logger'] | boolean;
   https?: { key: Buffer; cert: Buffer } | null;
+  /** This instance's metrics (the runtime feeds Verify calls into them); made here when absent. */
+  metrics?: Metrics;
 }
 
 /** A ready-to-listen Fastify instance serving the connector. */
-export async function build({ ctx, logger, https }: BuildOptions): Promise<FastifyInstance> {
+export async function build({ ctx, logger, https, metrics = new Metrics() }: BuildOptions): Promise<FastifyInstance> {
   const { config } = ctx;
+  // Node only checks the header and request deadlines every connectionsCheckingInterval
+  // (30 s by default): check often enough that a slowloris is cut off close to the limit.
+  const serverTimeouts = {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
+    // checked in the connector's onRequest instead, so the answer carries the error body
+    requireHostHeader: false,
+  };
   const app = Fastify({
     logger: logger === undefined ? loggerOptions(config) : logger,
-    ...(https ? { https } : {}),
+    ...(https ? { https: { ...https, ...serverTimeouts } } : { http: serverTimeouts }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     // a slow client cannot hold a connection: headers, whole request and idle keep-alive are bounded
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000,
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
     return503OnClosing: true,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
@@ -155,10 +247,25 @@ export async function build({ ctx, logger, https }: BuildOptions): Promise<Fasti
       // Money API: "10" is not 10, and nothing the platform sent is silently dropped.
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
     },
+    clientErrorHandler,
+    // Errors raised before routing (bad percent-encoding in the URL) bypass the error handler.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('cache-control', 'no-store');
+      if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendApiError(reply, new ApiError(400, 'invalid_request', 'path: is not a valid URL'));
+      return sendApiError(reply, new ApiError(500, 'internal_error', 'Something went wrong on our side; the request may be retried'));
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   } as FastifyServerOptions);
-  app.server.headersTimeout = 10_000;
+  // Domain log lines carry the request_id of the request they belong to.
+  const requestContext = new RequestContext();
+  ctx.log = requestContext.logger(app.log);
+  // A JSON API: no content may be framed or run; HSTS only when clients reach us over TLS.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: https || config.tlsTerminatedByProxy ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
+  await app.register(observability, { ctx, metrics, requestContext });
   await app.register(connector, { ctx });
   return app;
 }

@@ -4,6 +4,7 @@
  * Every setting is documented in .env.example and the README.
  */
 import { Ajv } from 'ajv';
+import { parseMasterKey } from './domain/crypto.js';
 
 export interface Config {
   nodeEnv: string;
@@ -26,6 +27,8 @@ export interface Config {
   otpWindowSeconds: number;
   otpMaxAttempts: number;
   accountsCacheSeconds: number;
+  /** Reuse of a token's login read from the store, in ms (0: read every request); the cross-instance revocation delay. */
+  tokenCacheMs: number;
   retryWindowSeconds: number;
   directoryFile: string | undefined;
   bodyLimitBytes: number;
@@ -39,6 +42,22 @@ export interface Config {
   trustProxy: boolean;
   circuitFailureThreshold: number;
   circuitOpenSeconds: number;
+  /** Period of background housekeeping (reconciliation of interrupted movements, expiry of logins). */
+  reconcileIntervalSeconds: number;
+  /** Whole request headers must arrive within this (slowloris); 408 and closed after. */
+  headersTimeoutMs: number;
+  /** Whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** A socket with no traffic at all is closed after this. */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (keep it above a proxy's idle timeout). */
+  keepAliveTimeoutMs: number;
+  /** Time limit of the Verify check behind GET /readyz. */
+  readyCheckTimeoutMs: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <it>`. */
+  metricsToken: string | undefined;
+  /** SIGTERM: requests in flight get this long to finish before the process exits anyway. */
+  shutdownTimeoutMs: number;
 }
 
 const envSchema = {
@@ -63,6 +82,7 @@ const envSchema = {
     OTP_WINDOW_SECONDS: { type: 'integer', minimum: 10, default: 300 },
     OTP_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
     ACCOUNTS_CACHE_SECONDS: { type: 'integer', minimum: 0, default: 60 },
+    TOKEN_CACHE_MS: { type: 'integer', minimum: 0, maximum: 10000, default: 1000 },
     RETRY_WINDOW_SECONDS: { type: 'integer', minimum: 0, default: 600 },
     DIRECTORY_FILE: { type: 'string', minLength: 1 },
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 10485760, default: 65536 },
@@ -76,6 +96,14 @@ const envSchema = {
     TRUST_PROXY: { type: 'boolean', default: false },
     CIRCUIT_FAILURE_THRESHOLD: { type: 'integer', minimum: 1, default: 5 },
     CIRCUIT_OPEN_SECONDS: { type: 'integer', minimum: 1, default: 10 },
+    RECONCILE_INTERVAL_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
+    HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
+    CONNECTION_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
+    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
+    READY_CHECK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 },
+    METRICS_TOKEN: { type: 'string', minLength: 16 },
+    SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 15000 },
   },
 } as const;
 
@@ -126,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otpWindowSeconds: v.OTP_WINDOW_SECONDS,
     otpMaxAttempts: v.OTP_MAX_ATTEMPTS,
     accountsCacheSeconds: v.ACCOUNTS_CACHE_SECONDS,
+    tokenCacheMs: v.TOKEN_CACHE_MS,
     retryWindowSeconds: v.RETRY_WINDOW_SECONDS,
     directoryFile: v.DIRECTORY_FILE,
     bodyLimitBytes: v.BODY_LIMIT_BYTES,
@@ -139,6 +168,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: v.TRUST_PROXY,
     circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
     circuitOpenSeconds: v.CIRCUIT_OPEN_SECONDS,
+    reconcileIntervalSeconds: v.RECONCILE_INTERVAL_SECONDS,
+    headersTimeoutMs: v.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: v.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+    readyCheckTimeoutMs: v.READY_CHECK_TIMEOUT_MS,
+    metricsToken: v.METRICS_TOKEN,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };
   const problems = crossChecks(config);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -152,7 +189,16 @@ function crossChecks(c: Config): string[] {
     if (!c.verifySecretKey) problems.push('VERIFY_SECRET_KEY is required when VERIFY_BASE_URL is set');
     if (!c.verifyPublicKey) problems.push('VERIFY_PUBLIC_KEY is required when VERIFY_BASE_URL is set');
   }
+  if (c.credentialsKey !== undefined) {
+    try {
+      parseMasterKey(c.credentialsKey);
+    } catch {
+      problems.push('CREDENTIALS_KEY must be 32 bytes (64 hex characters or base64)');
+    }
+  }
   if (c.tokenIdleTtlSeconds > c.tokenAbsoluteTtlSeconds) problems.push('TOKEN_IDLE_TTL_SECONDS must not exceed TOKEN_ABSOLUTE_TTL_SECONDS');
+  // Node refuses to create a server whose header limit exceeds its whole-request limit.
+  if (c.headersTimeoutMs > c.requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
   if (c.nodeEnv === 'production') {
     // Production never runs on development defaults: name every missing setting at once.
     if (c.kasistoSecrets.length === 0) problems.push('KASISTO_SECRET is required in production');

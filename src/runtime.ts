@@ -10,18 +10,21 @@ import type { FastifyInstance } from 'fastify';
 import { build } from './app.js';
 import type { Config } from './config.js';
 import { Store } from './adapters/store/store.js';
-import { createVerifyClient, type VerifyCallEvent } from './adapters/verify/client.js';
+import { createVerifyClient, type VerifyCallEvent, type VerifyLogger } from './adapters/verify/client.js';
 import { withCircuitBreaker, type CircuitBreaker } from './adapters/verify/circuit.js';
 import { deriveKeys, newId, parseMasterKey, type Keys } from './domain/crypto.js';
 import type { DomainContext, Logger } from './domain/context.js';
 import { loadDirectory } from './domain/directory.js';
 import { reconcile } from './domain/movements.js';
 import { buildSandbox, type Sandbox } from './sandbox/app.js';
+import { Metrics } from './observability/metrics.js';
 
 export interface Connector {
   app: FastifyInstance;
   ctx: DomainContext;
   circuit: CircuitBreaker;
+  /** This instance's Prometheus metrics (served at GET /metrics). */
+  metrics: Metrics;
   /** The Kasisto secret in use when none was configured (development only). */
   devSecret?: string;
   /** The embedded sandbox's base URL, when it runs. */
@@ -36,7 +39,7 @@ export interface StartOptions {
   onVerifyCall?: (event: VerifyCallEvent) => void;
   logger?: Parameters<typeof build>[0]['logger'];
   https?: { key: Buffer; cert: Buffer } | null;
-  /** Background reconciliation period; 0 disables it (tests drive it themselves). */
+  /** Background reconciliation period (default RECONCILE_INTERVAL_SECONDS); 0 disables it (tests drive it themselves). */
   reconcileEveryMs?: number;
 }
 
@@ -77,7 +80,7 @@ export function resolveSecrets(config: Config): { config: Config; keys: Keys; de
 export async function startConnector(given: Config, options: StartOptions = {}): Promise<Connector> {
   const { config, keys, devSecret } = resolveSecrets(given);
   const directory = loadDirectory(config.directoryFile);
-  const store = await Store.open(config.databaseUrl);
+  const store = await Store.open(config.databaseUrl, { tokenCacheMs: config.tokenCacheMs });
 
   let sandbox: Sandbox | undefined;
   let sandboxUrl: string | undefined;
@@ -88,12 +91,24 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     verifyTarget = { baseUrl: sandboxUrl, secretKey: 'sk_test_embedded_sandbox', publicKey: 'pk_test_embedded_sandbox' };
   }
 
+  const metrics = new Metrics();
+  // Verify call failures are logged through ctx.log, so they carry the request_id (ctx is set below, before any call).
+  const verifyLog: VerifyLogger = {
+    debug: (obj, msg) => ctx.log.debug(obj, msg),
+    info: (obj, msg) => ctx.log.info(obj, msg),
+    warn: (obj, msg) => ctx.log.warn(obj, msg),
+    error: (obj, msg) => ctx.log.error(obj, msg),
+  };
   const baseClient = createVerifyClient({
     ...verifyTarget,
     bankId: config.verifyBankId,
     timeoutMs: config.verifyTimeoutMs,
     retries: config.verifyRetries,
-    ...(options.onVerifyCall ? { onCall: options.onVerifyCall } : {}),
+    logger: verifyLog,
+    onCall: (event) => {
+      metrics.observeVerifyCall(event);
+      options.onVerifyCall?.(event);
+    },
   });
   const verify = withCircuitBreaker(baseClient, { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenSeconds * 1000 });
 
@@ -107,22 +122,32 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     instanceId: newId('inst'),
     now: Date.now,
   };
-  const app = await build({ ctx, logger: options.logger, https: options.https ?? null });
-  ctx.log = app.log as unknown as Logger;
-  verify.circuit.onStateChange = (state) => app.log.warn({ circuit: state }, 'Verify circuit changed state');
+  // build() points ctx.log at the app's logger, scoped to the current request
+  const app = await build({ ctx, logger: options.logger, https: options.https ?? null, metrics });
+  verify.circuit.onStateChange = (state) => {
+    metrics.setCircuitState(state);
+    ctx.log.warn({ circuit: state }, 'Verify circuit changed state'); // with the request_id of the call that tripped it
+  };
 
-  const housekeeping = async () => {
-    try {
-      const expired = await store.expireGrants(Date.now(), config.tokenIdleTtlSeconds * 1000);
-      const report = await reconcile(ctx);
-      if (expired > 0 || report.examined > 0 || report.expired > 0) app.log.info({ expired_logins: expired, ...report }, 'housekeeping');
-    } catch (error) {
-      app.log.warn({ err: error }, 'housekeeping failed; will retry');
-    }
+  // One run at a time: a slow Verify must not let runs pile up on each other.
+  let housekeepingRun: Promise<void> | undefined;
+  const housekeeping = () => {
+    housekeepingRun ??= (async () => {
+      try {
+        const expired = await store.expireGrants(Date.now(), config.tokenIdleTtlSeconds * 1000);
+        const report = await reconcile(ctx);
+        if (expired > 0 || report.examined > 0 || report.expired > 0) app.log.info({ expired_logins: expired, ...report }, 'housekeeping');
+      } catch (error) {
+        app.log.warn({ err: error }, 'housekeeping failed; will retry');
+      } finally {
+        housekeepingRun = undefined;
+      }
+    })();
+    return housekeepingRun;
   };
   await app.ready();
   await housekeeping();
-  const period = options.reconcileEveryMs ?? 30_000;
+  const period = options.reconcileEveryMs ?? config.reconcileIntervalSeconds * 1000;
   const timer = period > 0 ? setInterval(() => void housekeeping(), period) : undefined;
   timer?.unref();
 
@@ -131,6 +156,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     app,
     ctx,
     circuit: verify.circuit,
+    metrics,
     ...(devSecret ? { devSecret } : {}),
     ...(sandboxUrl ? { sandboxUrl } : {}),
     ...(sandbox ? { sandbox } : {}),
@@ -138,6 +164,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
       if (stopped) return;
       stopped = true;
       if (timer) clearInterval(timer);
+      await housekeepingRun; // never close the store under a reconciliation
       await app.close(); // stops accepting, lets requests in flight finish
       await verify.close();
       await sandbox?.app.close();

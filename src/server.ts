@@ -20,22 +20,33 @@ async function main(): Promise<void> {
   const https = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } : null;
   const connector = await startConnector(config, { https });
   const address = await connector.app.listen({ host: config.host, port: config.port });
-  const lines = [`Kasisto connector listening on ${address}${config.basePath}`];
-  if (connector.sandboxUrl) lines.push(`Verify: embedded sandbox at ${connector.sandboxUrl} (set VERIFY_BASE_URL for a real Verify)`);
-  // Development only: the operator needs the generated secret to call the API.
-  if (connector.devSecret) lines.push(`Development secret (send it as the 'secret' header): ${connector.devSecret}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  if (config.nodeEnv === 'production') {
+    // production output is JSON log lines only (Fastify has logged the address already)
+    connector.app.log.info({ address, base_path: config.basePath, tls: Boolean(https) }, 'Kasisto connector started');
+  } else {
+    const lines = [`Kasisto connector listening on ${address}${config.basePath}`];
+    if (connector.sandboxUrl) lines.push(`Verify: embedded sandbox at ${connector.sandboxUrl} (set VERIFY_BASE_URL for a real Verify)`);
+    // Development only: the operator needs the generated secret to call the API.
+    if (connector.devSecret) lines.push(`Development secret (send it as the 'secret' header): ${connector.devSecret}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    connector.app.log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    connector.app.log.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    const force = setTimeout(() => {
+      connector.app.log.error({ timeout_ms: config.shutdownTimeoutMs }, 'requests still in flight at the shutdown deadline; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
     force.unref();
     connector
       .stop()
-      .then(() => process.exit(0))
+      .then(() => {
+        connector.app.log.info({ signal }, 'stopped');
+        process.exit(0);
+      })
       .catch((error) => {
         connector.app.log.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -26,11 +26,21 @@ export interface OwnAccount {
   balanceMinor: number;
 }
 
-export async function ownAccounts(ctx: DomainContext, caller: Caller): Promise<OwnAccount[]> {
+export interface OwnAccountsOptions {
+  /**
+   * Only ids, IBANs and currencies are needed (checking a transfer), not balances: a
+   * listing whose balances went stale (money moved, or older than the cache time) will do.
+   * Saves Verify a listing when the platform retries a transfer after its OTP.
+   */
+  identitiesOnly?: boolean;
+}
+
+export async function ownAccounts(ctx: DomainContext, caller: Caller, options: OwnAccountsOptions = {}): Promise<readonly OwnAccount[]> {
   const { grant } = caller;
   const now = ctx.now();
-  if (grant.accounts_json && grant.accounts_cached_at !== null && now - grant.accounts_cached_at < ctx.config.accountsCacheSeconds * 1000) {
-    return JSON.parse(grant.accounts_json) as OwnAccount[];
+  if (grant.accounts_json) {
+    const fresh = grant.accounts_cached_at !== null && now - grant.accounts_cached_at < ctx.config.accountsCacheSeconds * 1000;
+    if (fresh || options.identitiesOnly) return parsedAccounts(grant.accounts_json);
   }
   let raw: VerifyBankAccount[];
   try {
@@ -41,9 +51,28 @@ export async function ownAccounts(ctx: DomainContext, caller: Caller): Promise<O
     raw = await reconnect(ctx, caller);
   }
   const accounts = raw.filter((a) => isCurrencyCode(a.currency)).map((a) => toOwnAccount(ctx, grant.bank_id, a));
-  await ctx.store.updateGrant(grant.id, { accounts_json: JSON.stringify(accounts), accounts_cached_at: now });
-  grant.accounts_json = JSON.stringify(accounts);
+  const json = JSON.stringify(accounts);
+  await ctx.store.updateGrant(grant.id, { accounts_json: json, accounts_cached_at: now });
+  grant.accounts_json = json;
   grant.accounts_cached_at = now;
+  return parsedAccounts(json);
+}
+
+/**
+ * Cached listings are read on every /accounts and /transfer: parse each one once. Keyed by
+ * the JSON text itself (the same string object comes back from the store's token cache, so
+ * the lookup is cheap), bounded, and frozen because callers share the result.
+ */
+const parsed = new Map<string, readonly OwnAccount[]>();
+const PARSED_ENTRIES = 1_000;
+
+function parsedAccounts(json: string): readonly OwnAccount[] {
+  let accounts = parsed.get(json);
+  if (!accounts) {
+    accounts = Object.freeze((JSON.parse(json) as OwnAccount[]).map((a) => Object.freeze(a)));
+    if (parsed.size >= PARSED_ENTRIES) parsed.delete(parsed.keys().next().value!);
+    parsed.set(json, accounts);
+  }
   return accounts;
 }
 

@@ -13,6 +13,8 @@ type Transaction = components['schemas']['transaction'];
 
 export const DEFAULT_TRANSACTION_LIMIT = 50;
 export const MAX_TRANSACTION_LIMIT = 500;
+/** A customer has a handful of accounts; every id becomes SQL parameters, which databases cap. */
+export const MAX_ACCOUNT_IDS = 100;
 
 export interface TransactionCriteria {
   account_ids?: unknown;
@@ -25,7 +27,7 @@ export async function searchTransactions(ctx: DomainContext, userId: string, cri
   const limit = criteria.limit === undefined ? DEFAULT_TRANSACTION_LIMIT : criteria.limit;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalidField('limit', 'must be a positive integer');
   const cappedLimit = Math.min(limit, MAX_TRANSACTION_LIMIT);
-  const accountIds = criteria.account_ids as string[] | undefined;
+  const accountIds = accountIdsOf(criteria.account_ids);
   const from = dateBound('start_date', criteria.start_date);
   const toInclusive = dateBound('end_date', criteria.end_date);
   if (from !== undefined && toInclusive !== undefined && from > toInclusive) throw invalidField('start_date', 'must not be after end_date');
@@ -45,6 +47,16 @@ export async function searchTransactions(ctx: DomainContext, userId: string, cri
     }
   }
   return entries.slice(0, cappedLimit);
+}
+
+function accountIdsOf(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((id): id is string => typeof id === 'string')) throw invalidField('account_ids', 'must be an array of account_id strings');
+  // PostgreSQL text cannot hold NUL, and no account_id contains one
+  if (value.some((id) => id.includes('\u0000'))) throw invalidField('account_ids', 'must not contain NUL characters');
+  const distinct = [...new Set(value)];
+  if (distinct.length > MAX_ACCOUNT_IDS) throw invalidField('account_ids', `must name at most ${MAX_ACCOUNT_IDS} accounts`);
+  return distinct;
 }
 
 function dateBound(field: string, value: unknown): number | undefined {

@@ -45,17 +45,19 @@ const IN_FLIGHT: readonly MovementStatus[] = ['recorded', 'session_created', 'lo
 
 export async function requestMovement(ctx: DomainContext, caller: Caller, request: MovementRequest): Promise<MovementAnswer> {
   requireSignedIn(caller);
-  const draft = await validate(ctx, caller, request);
+  // Inserted already leased to this request, so reconciliation cannot take it between the insert and the first step.
+  const owner = newLeaseOwner(ctx);
+  const draft = { ...(await validate(ctx, caller, request)), lease_owner: owner, lease_until: ctx.now() + leaseMs(ctx) };
   let recorded: { movement: Movement; created: boolean };
   try {
     const retryWindowStart = ctx.now() - ctx.config.retryWindowSeconds * 1000;
-    recorded = await ctx.store.recordMovement(draft, retryWindowStart, retryWindowStart - ctx.config.otpWindowSeconds * 1000);
+    recorded = await ctx.store.recordMovement(draft, retryWindowStart, openSince(ctx));
   } catch (error) {
     if (error instanceof IdempotencyConflict) throw invalidField('Idempotency-Key', 'was already used for a different request');
     throw error;
   }
   ctx.log.info({ movement: recorded.movement.id, retry: !recorded.created, status: recorded.movement.status }, recorded.created ? 'movement recorded' : 'movement retried');
-  const movement = await driveWithLease(ctx, recorded.movement);
+  const movement = await driveWithLease(ctx, recorded.movement, owner);
   return answer(movement);
 }
 
@@ -78,6 +80,10 @@ async function validate(ctx: DomainContext, caller: Caller, request: MovementReq
   if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
     throw invalidField('Idempotency-Key', 'must be 1 to 255 characters');
   }
+  // stored as text: PostgreSQL refuses NUL, and no HTTP client sends control characters here
+  if (typeof idempotencyKey === 'string' && /[\u0000-\u0008\u000a-\u001f\u007f]/.test(idempotencyKey)) {
+    throw invalidField('Idempotency-Key', 'must not contain control characters');
+  }
   if (typeof request.source_account_id !== 'string' || request.source_account_id.length === 0) throw invalidField('source_account_id', 'is required');
   if (typeof request.destination !== 'string' || request.destination.length === 0) throw invalidField(destField, 'is required');
   if (typeof request.amount !== 'number') throw invalidField('amount', 'is required and must be a number');
@@ -86,7 +92,14 @@ async function validate(ctx: DomainContext, caller: Caller, request: MovementReq
   }
   const date = checkDate(request.date, ctx.now());
 
-  const accounts = await ownAccounts(ctx, caller);
+  // Checking the request needs account identities, not balances (the transfer's own Verify
+  // session lists accounts again anyway): a stale-balance listing spares Verify a call. Only
+  // an account it does not know (opened since) sends us to Verify for a fresh listing.
+  let accounts = await ownAccounts(ctx, caller, { identitiesOnly: true });
+  const known = (id: unknown) => accounts.some((a) => a.accountId === id);
+  if (!known(request.source_account_id) || (request.kind === 'transfer' && !known(request.destination) && !(await findPayee(ctx, caller.grant.user_id, request.destination as string)))) {
+    accounts = await ownAccounts(ctx, caller);
+  }
   const source = accounts.find((a) => a.accountId === request.source_account_id);
   if (!source) throw invalidField('source_account_id', 'is not one of the customer\'s accounts');
   if (request.currency_code !== undefined && request.currency_code !== source.currency) {
@@ -153,7 +166,7 @@ function checkDate(value: unknown, now: number): string | undefined {
   return value;
 }
 
-async function resolveDestination(ctx: DomainContext, caller: Caller, request: MovementRequest, accounts: OwnAccount[], source: OwnAccount, field: string) {
+async function resolveDestination(ctx: DomainContext, caller: Caller, request: MovementRequest, accounts: readonly OwnAccount[], source: OwnAccount, field: string) {
   const id = request.destination as string;
   if (request.kind === 'transfer') {
     const own = accounts.find((a) => a.accountId === id);
@@ -170,20 +183,44 @@ async function resolveDestination(ctx: DomainContext, caller: Caller, request: M
 // ---- driving a movement through Verify ------------------------------------------------
 
 function leaseMs(ctx: DomainContext): number {
-  // long enough for the Verify calls of one step with retries, short enough that a crashed
-  // instance's movement is picked up again soon
+  // long enough for the Verify calls of one step (createTransfer plus its lookup: 3 × the
+  // time limit), short enough that a crashed instance's movement is picked up again soon;
+  // renewed before every step
   return ctx.config.verifyTimeoutMs * 4 + 2000;
 }
 
+/**
+ * A lease holder: one per drive, not per instance, so two requests (or a request and a
+ * reconciliation) of the SAME instance exclude each other too.
+ */
+function newLeaseOwner(ctx: DomainContext): string {
+  return `${ctx.instanceId}/${newId('drv')}`;
+}
+
+/** Movements created since then may still be resumed by the platform's retry (recordMovement matches them). */
+function openSince(ctx: DomainContext): number {
+  return ctx.now() - (ctx.config.retryWindowSeconds + ctx.config.otpWindowSeconds) * 1000;
+}
+
+function inProgress(): ApiError {
+  return new ApiError(503, 'in_progress', 'This transfer is still being processed; retry shortly', undefined, 1);
+}
+
+/** Extends the lease before a step; a holder that outlived its lease (someone took over) stops. */
+async function renewLease(ctx: DomainContext, m: Movement, owner: string): Promise<void> {
+  const now = ctx.now();
+  if (!(await ctx.store.claimMovement(m.id, owner, now, now + leaseMs(ctx)))) throw inProgress();
+}
+
 /** Drives a movement as far as it can go now, holding its lease; waits for another holder. */
-export async function driveWithLease(ctx: DomainContext, movement: Movement): Promise<Movement> {
+export async function driveWithLease(ctx: DomainContext, movement: Movement, owner: string = newLeaseOwner(ctx)): Promise<Movement> {
   if (!IN_FLIGHT.includes(movement.status) && movement.status !== 'interrupted') return movement;
   const deadline = ctx.now() + leaseMs(ctx) + 1000;
   for (;;) {
     const now = ctx.now();
-    if (await ctx.store.claimMovement(movement.id, ctx.instanceId, now, now + leaseMs(ctx))) break;
+    if (await ctx.store.claimMovement(movement.id, owner, now, now + leaseMs(ctx))) break;
     // Another request or instance drives it: wait for its outcome rather than race it.
-    if (ctx.now() > deadline) throw new ApiError(503, 'in_progress', 'This transfer is still being processed; retry shortly', undefined, 1);
+    if (ctx.now() > deadline) throw inProgress();
     await new Promise((resolve) => setTimeout(resolve, 100));
     const current = await ctx.store.getMovement(movement.id);
     if (!current) throw new Error('movement vanished');
@@ -191,11 +228,11 @@ export async function driveWithLease(ctx: DomainContext, movement: Movement): Pr
   }
   try {
     const fresh = (await ctx.store.getMovement(movement.id)) ?? movement;
-    return await advance(ctx, fresh);
+    return await advance(ctx, fresh, owner, true);
   } catch (error) {
     throw toApiError(error);
   } finally {
-    await ctx.store.releaseMovement(movement.id, ctx.instanceId).catch(() => {});
+    await ctx.store.releaseMovement(movement.id, owner).catch(() => {});
   }
 }
 
@@ -216,10 +253,21 @@ async function credentialsFor(ctx: DomainContext, m: Movement) {
   return credentialsOf(ctx, grant);
 }
 
-/** One step after another until the movement waits for the customer or is finished. */
-async function advance(ctx: DomainContext, start: Movement): Promise<Movement> {
+/**
+ * One step after another until the movement waits for the customer or is finished.
+ *
+ * Invariant: once a movement is `transfer_requested`, a createTransfer may have reached
+ * Verify under its `verify_session_id`, so it never gets another session; Verify carries
+ * one transfer per session, so re-sending under the same session cannot move money twice.
+ * Before that, no transfer can exist, so starting over with a fresh session is safe.
+ */
+async function advance(ctx: DomainContext, start: Movement, owner: string, resumed = false): Promise<Movement> {
   let m = start;
+  // Resumed after an error or a crash at the login step: the login may have reached Verify
+  // (a lost reply), and Verify refuses a second login on a session, so start over.
+  if (resumed && m.status === 'session_created') m = { ...m, status: 'interrupted' };
   for (;;) {
+    await renewLease(ctx, m, owner);
     switch (m.status) {
       case 'recorded':
       case 'interrupted': {
@@ -242,39 +290,46 @@ async function advance(ctx: DomainContext, start: Movement): Promise<Movement> {
         break;
       }
       case 'logged_in': {
-        const sessionId = m.verify_session_id!;
-        const accounts = await ctx.verify.listBankAccounts(sessionId);
-        const source = accounts.find((a) => a.iban === m.source_iban);
+        const source = await sourceAccount(ctx, m);
         if (!source) return finish(ctx, m, 'failed', { failure_reason: 'source account not found at the bank' });
         // write-ahead: from here on, Verify may have a transfer we must find, never re-create blindly
         m = await update(ctx, m, { status: 'transfer_requested' });
-        let transfer: VerifyTransfer;
-        try {
-          transfer = await ctx.verify.createTransfer(sessionId, source.id);
-        } catch (error) {
-          const existing = await findSessionTransfer(ctx, sessionId).catch(() => undefined);
-          if (!existing) throw error; // stays transfer_requested: a retry or reconciliation resolves it
-          transfer = existing;
-        }
-        return applyTransfer(ctx, m, transfer);
+        return sendTransfer(ctx, m, source.id);
       }
       case 'transfer_requested': {
         const transfer = m.verify_transfer_id
           ? await ctx.verify.getTransfer(m.verify_transfer_id)
           : await findSessionTransfer(ctx, m.verify_session_id!);
-        if (!transfer) {
-          // the earlier request never reached Verify: it is safe to ask again
-          m = await update(ctx, m, { status: 'logged_in' });
-          break;
-        }
-        const applied = await applyTransfer(ctx, m, transfer);
-        if (applied.status === 'transfer_requested') return applied;
-        return applied;
+        if (transfer) return applyTransfer(ctx, m, transfer);
+        // Verify has no transfer under this session: send it again under the same session
+        // (stays transfer_requested; were the first request to land late, Verify refuses one of the two)
+        const source = await sourceAccount(ctx, m);
+        if (!source) return finish(ctx, m, 'failed', { failure_reason: 'source account not found at the bank' });
+        return sendTransfer(ctx, m, source.id);
       }
       default:
         return m;
     }
   }
+}
+
+async function sourceAccount(ctx: DomainContext, m: Movement) {
+  const accounts = await ctx.verify.listBankAccounts(m.verify_session_id!);
+  return accounts.find((a) => a.iban === m.source_iban);
+}
+
+/** createTransfer once; on any failure, look for it before giving up (the reply may be lost after Verify made it). */
+async function sendTransfer(ctx: DomainContext, m: Movement, sourceId: string): Promise<Movement> {
+  const sessionId = m.verify_session_id!;
+  let transfer: VerifyTransfer;
+  try {
+    transfer = await ctx.verify.createTransfer(sessionId, sourceId);
+  } catch (error) {
+    const existing = await findSessionTransfer(ctx, sessionId).catch(() => undefined);
+    if (!existing) throw error; // stays transfer_requested: a retry or reconciliation resolves it
+    transfer = existing;
+  }
+  return applyTransfer(ctx, m, transfer);
 }
 
 async function findSessionTransfer(ctx: DomainContext, sessionId: string): Promise<VerifyTransfer | undefined> {
@@ -310,7 +365,8 @@ export type OtpOutcome = 'done' | 'another_challenge';
  */
 export async function validateMovementOtp(ctx: DomainContext, movement: Movement, otp: string): Promise<OtpOutcome> {
   const now = ctx.now();
-  if (!(await ctx.store.claimMovement(movement.id, ctx.instanceId, now, now + leaseMs(ctx)))) {
+  const owner = newLeaseOwner(ctx);
+  if (!(await ctx.store.claimMovement(movement.id, owner, now, now + leaseMs(ctx)))) {
     throw new ApiError(503, 'in_progress', 'This transfer is being processed; retry shortly', undefined, 1);
   }
   try {
@@ -326,7 +382,13 @@ export async function validateMovementOtp(ctx: DomainContext, movement: Movement
       await finish(ctx, m, 'cancelled', { failure_reason: 'too many one-time password failures' });
       throw new ApiError(453, 'otp_too_many_failures', 'Too many wrong one-time passwords; the transfer was cancelled');
     }
-    const verification = await submit(ctx, pending, otp);
+    let verification;
+    try {
+      verification = await submit(ctx, pending, otp);
+    } catch (error) {
+      await ctx.store.refundMovementOtpAttempt(m.id).catch(() => {}); // no verdict: not a wrong password
+      throw error;
+    }
     if (verification.status === 'retry' || verification.status === 'initial') {
       if (attempts >= ctx.config.otpMaxAttempts) {
         await finish(ctx, m, 'cancelled', { failure_reason: 'too many one-time password failures' });
@@ -346,7 +408,7 @@ export async function validateMovementOtp(ctx: DomainContext, movement: Movement
       return 'another_challenge';
     }
     if (pending.target.type === 'session') {
-      const advanced = await advance(ctx, await update(ctx, m, { status: 'logged_in', pending_json: null }));
+      const advanced = await advance(ctx, await update(ctx, m, { status: 'logged_in', pending_json: null }), owner);
       return advanced.status === 'awaiting_transfer_otp' ? 'another_challenge' : 'done';
     }
     const transfer = parent && parent.object === 'transfer' ? (parent as VerifyTransfer) : await ctx.verify.getTransfer(pending.target.transferId);
@@ -355,7 +417,7 @@ export async function validateMovementOtp(ctx: DomainContext, movement: Movement
   } catch (error) {
     throw toApiError(error);
   } finally {
-    await ctx.store.releaseMovement(movement.id, ctx.instanceId).catch(() => {});
+    await ctx.store.releaseMovement(movement.id, owner).catch(() => {});
   }
 }
 
@@ -368,29 +430,54 @@ export async function submit(ctx: DomainContext, pending: PendingVerification, o
 
 export interface ReconcileReport {
   examined: number;
+  /** transfers Verify made that are now recorded with their outcome */
   adopted: number;
+  /** stopped before any transfer could exist: the platform's retry resumes them */
   interrupted: number;
+  /** waited for a one-time password past the window */
   expired: number;
+  /** Verify has no transfer yet: left for the platform's retry (same Verify session) */
+  unresolved: number;
+  /** past the retry window with nothing at Verify: ended (interrupted → cancelled, transfer_requested → failed) */
+  abandoned: number;
+  /** held by a live holder, or Verify did not answer */
   skipped: number;
 }
 
 /**
  * Ends what a crash left between two steps, asking Verify (GETs only, never a re-send):
- * a transfer Verify made is adopted with its status; one it never made is marked
- * interrupted so the platform's retry can resume it. Movements whose lease another live
- * instance holds are left to it.
+ * a transfer Verify made is adopted with its status; a movement stopped before any
+ * transfer could exist is marked interrupted so the platform's retry can resume it; one
+ * whose transfer Verify does not know (yet) stays for the retry, under its own session.
+ * Each movement is handled under its lease, so instances (and overlapping runs) never
+ * work on the same one at once.
  */
 export async function reconcile(ctx: DomainContext): Promise<ReconcileReport> {
-  const report: ReconcileReport = { examined: 0, adopted: 0, interrupted: 0, expired: 0, skipped: 0 };
-  for (const m of await ctx.store.listInFlightMovements()) {
-    report.examined += 1;
+  const report: ReconcileReport = { examined: 0, adopted: 0, interrupted: 0, expired: 0, unresolved: 0, abandoned: 0, skipped: 0 };
+  const owner = newLeaseOwner(ctx);
+  const claim = (id: string) => {
     const now = ctx.now();
-    if (!(await ctx.store.claimMovement(m.id, ctx.instanceId, now, now + leaseMs(ctx)))) {
+    return ctx.store.claimMovement(id, owner, now, now + leaseMs(ctx));
+  };
+  const handle = async (m: Movement, work: (current: Movement) => Promise<void>) => {
+    report.examined += 1;
+    if (!(await claim(m.id))) {
       report.skipped += 1;
-      continue;
+      return;
     }
     try {
-      const current = (await ctx.store.getMovement(m.id)) ?? m;
+      await work((await ctx.store.getMovement(m.id)) ?? m);
+    } catch (error) {
+      report.skipped += 1;
+      ctx.log.warn({ movement: m.id, err: (error as Error).name }, 'reconciliation deferred: Verify did not answer');
+    } finally {
+      await ctx.store.releaseMovement(m.id, owner).catch(() => {});
+    }
+  };
+
+  for (const m of await ctx.store.listInFlightMovements()) {
+    await handle(m, async (current) => {
+      if (!IN_FLIGHT.includes(current.status)) return; // finished meanwhile
       if (current.status === 'transfer_requested' && current.verify_session_id) {
         const transfer = current.verify_transfer_id
           ? await ctx.verify.getTransfer(current.verify_transfer_id)
@@ -398,23 +485,44 @@ export async function reconcile(ctx: DomainContext): Promise<ReconcileReport> {
         if (transfer) {
           await applyTransfer(ctx, current, transfer);
           report.adopted += 1;
-          continue;
+        } else if (current.created_at < openSince(ctx)) {
+          await finish(ctx, current, 'failed', { failure_reason: 'the bank never received the transfer' });
+          report.abandoned += 1;
+        } else {
+          // Never a new session here: the first createTransfer may still land under this one.
+          report.unresolved += 1;
+        }
+        return;
+      }
+      await update(ctx, current, { status: 'interrupted' });
+      report.interrupted += 1;
+    });
+  }
+
+  const now = ctx.now();
+  for (const m of await ctx.store.listStaleAwaitingMovements(now - ctx.config.otpWindowSeconds * 1000)) {
+    await handle(m, async (current) => {
+      if (current.status !== 'awaiting_login_otp' && current.status !== 'awaiting_transfer_otp') return;
+      // The OTP may have reached Verify with its reply lost: the transfer then moved money.
+      if (current.status === 'awaiting_transfer_otp' && current.verify_transfer_id) {
+        const transfer = await ctx.verify.getTransfer(current.verify_transfer_id);
+        if (transfer.status === 'succeeded' || transfer.status === 'failed') {
+          await applyTransfer(ctx, current, transfer);
+          report.adopted += 1;
+          return;
         }
       }
-      if (IN_FLIGHT.includes(current.status)) {
-        await update(ctx, current, { status: 'interrupted' });
-        report.interrupted += 1;
-      }
-    } catch (error) {
-      report.skipped += 1;
-      ctx.log.warn({ movement: m.id, err: (error as Error).name }, 'reconciliation deferred: Verify did not answer');
-    } finally {
-      await ctx.store.releaseMovement(m.id, ctx.instanceId).catch(() => {});
-    }
+      await finish(ctx, current, 'cancelled', { failure_reason: 'one-time password never given' });
+      report.expired += 1;
+    });
   }
-  for (const m of await ctx.store.listStaleAwaitingMovements(ctx.now() - ctx.config.otpWindowSeconds * 1000)) {
-    await finish(ctx, m, 'cancelled', { failure_reason: 'one-time password never given' });
-    report.expired += 1;
+
+  for (const m of await ctx.store.listInterruptedMovements(openSince(ctx))) {
+    await handle(m, async (current) => {
+      if (current.status !== 'interrupted') return;
+      await finish(ctx, current, 'cancelled', { failure_reason: 'interrupted and never retried' });
+      report.abandoned += 1;
+    });
   }
   return report;
 }

@@ -24,6 +24,7 @@ export interface Caller {
 }
 
 const MAX_CREDENTIAL_LENGTH = 256;
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** A session opened only to log in and list accounts; Verify requires an amount. */
 const SIGN_IN_SESSION = { currency: 'AED', amount: 1, description: 'Kasisto assistant sign-in' };
@@ -61,13 +62,16 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
     },
     hashToken(token),
   );
-  ctx.log.info({ user_id: userId, grant: grantId, otp: Boolean(pending) }, 'customer signed in');
+  ctx.log.info({ user_id: userId, grant: grantId, otp_pending: Boolean(pending) }, 'customer signed in');
   return { userId, token };
 }
 
 function requireCredential(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw invalidField(field, 'is required');
   if (value.length > MAX_CREDENTIAL_LENGTH) throw invalidField(field, `must be at most ${MAX_CREDENTIAL_LENGTH} characters`);
+  // A lone surrogate becomes U+FFFD in UTF-8: two logins would share a user_id, and the
+  // sealed password would differ from the one that signed in.
+  if (LONE_SURROGATE.test(value)) throw invalidField(field, 'must be valid Unicode text');
   return value;
 }
 

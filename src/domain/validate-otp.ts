@@ -45,6 +45,7 @@ async function validateSignInOtp(ctx: DomainContext, caller: Caller, otp: string
   try {
     verification = await submit(ctx, pending, otp);
   } catch (error) {
+    await ctx.store.refundGrantOtpAttempt(grant.id).catch(() => {}); // no verdict: not a wrong password
     throw toApiError(error);
   }
   if (verification.status === 'retry' || verification.status === 'initial') {

@@ -22,16 +22,70 @@ export interface LedgerQuery {
 
 export class IdempotencyConflict extends Error {}
 
+export interface StoreOptions {
+  /**
+   * How long an active login read for a token may be reused without asking the database
+   * again (0: never). Every request authenticates, so this spares the hot path a query.
+   * Writes made through this Store drop the login's entries at once; with several
+   * instances, another instance's write (a revocation, a sign-out at expiry, balances
+   * invalidated after a transfer) is seen here at most this late.
+   */
+  tokenCacheMs?: number;
+}
+
+type FoundToken = { grant: Grant; createdAt: number; retiredAt: number | null };
+
+/** At most this many cached tokens; the oldest go first. */
+const TOKEN_CACHE_ENTRIES = 10_000;
+
 export class Store {
+  private readonly tokenCacheMs: number;
+  private readonly tokenCache = new Map<string, { found: FoundToken; until: number }>();
+  /** grant id → its cached token hashes, so a write forgets them without a scan. */
+  private readonly cachedTokensOfGrant = new Map<string, Set<string>>();
+  /** Bumped by every grant or token write: a read that raced a write is not cached. */
+  private writes = 0;
+
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-  ) {}
+    options: StoreOptions,
+  ) {
+    this.tokenCacheMs = options.tokenCacheMs ?? 0;
+  }
 
-  static async open(url: string): Promise<Store> {
+  static async open(url: string, options: StoreOptions = {}): Promise<Store> {
     const { db, dialect } = openDatabase(url);
     await migrate(db, dialect);
-    return new Store(db, dialect);
+    return new Store(db, dialect, options);
+  }
+
+  /**
+   * Runs a write to grants or tokens, then forgets the cached logins it touches (after the
+   * write, so a read that raced it cannot put the old row back: see `writes`).
+   */
+  private async changing<T>(match: { grantId?: string; userId?: string }, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.writes += 1;
+      if (match.grantId !== undefined) {
+        for (const hash of this.cachedTokensOfGrant.get(match.grantId) ?? []) this.uncache(hash);
+      }
+      if (match.userId !== undefined) {
+        // only after money moved: rare enough for a scan
+        for (const [hash, entry] of this.tokenCache) if (entry.found.grant.user_id === match.userId) this.uncache(hash);
+      }
+    }
+  }
+
+  private uncache(tokenHash: string): void {
+    const entry = this.tokenCache.get(tokenHash);
+    if (!entry) return;
+    this.tokenCache.delete(tokenHash);
+    const hashes = this.cachedTokensOfGrant.get(entry.found.grant.id);
+    hashes?.delete(tokenHash);
+    if (hashes?.size === 0) this.cachedTokensOfGrant.delete(entry.found.grant.id);
   }
 
   async close(): Promise<void> {
@@ -51,7 +105,26 @@ export class Store {
     });
   }
 
-  async findToken(tokenHash: string): Promise<{ grant: Grant; createdAt: number; retiredAt: number | null } | undefined> {
+  async findToken(tokenHash: string): Promise<FoundToken | undefined> {
+    if (this.tokenCacheMs > 0) {
+      const hit = this.tokenCache.get(tokenHash);
+      if (hit && hit.until > Date.now()) return copyFound(hit.found);
+      if (hit) this.uncache(tokenHash);
+    }
+    const writesBefore = this.writes;
+    const found = await this.readToken(tokenHash);
+    // Only settled logins are cached: a pending OTP or an ended login is always read afresh.
+    if (found && this.tokenCacheMs > 0 && found.grant.status === 'active' && this.writes === writesBefore) {
+      if (this.tokenCache.size >= TOKEN_CACHE_ENTRIES) this.uncache(this.tokenCache.keys().next().value!);
+      this.tokenCache.set(tokenHash, { found: copyFound(found), until: Date.now() + this.tokenCacheMs });
+      const hashes = this.cachedTokensOfGrant.get(found.grant.id) ?? new Set<string>();
+      hashes.add(tokenHash);
+      this.cachedTokensOfGrant.set(found.grant.id, hashes);
+    }
+    return found;
+  }
+
+  private async readToken(tokenHash: string): Promise<FoundToken | undefined> {
     const row = await this.db
       .selectFrom('tokens')
       .innerJoin('grants', 'grants.id', 'tokens.grant_id')
@@ -70,33 +143,44 @@ export class Store {
 
   /** Adds a successor token and starts the predecessor's grace period (once). */
   async rotateToken(grantId: string, oldHash: string, newHash: string, now: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('tokens').values({ token_hash: newHash, grant_id: grantId, created_at: now, retired_at: null }).execute();
-      await trx.updateTable('tokens').set({ retired_at: now }).where('token_hash', '=', oldHash).where('retired_at', 'is', null).execute();
-    });
+    await this.changing({ grantId }, () =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('tokens').values({ token_hash: newHash, grant_id: grantId, created_at: now, retired_at: null }).execute();
+        await trx.updateTable('tokens').set({ retired_at: now }).where('token_hash', '=', oldHash).where('retired_at', 'is', null).execute();
+      }),
+    );
   }
 
   async updateGrant(id: string, patch: GrantPatch): Promise<void> {
-    await this.db.updateTable('grants').set(patch).where('id', '=', id).execute();
+    await this.changing({ grantId: id }, () => this.db.updateTable('grants').set(patch).where('id', '=', id).execute());
   }
 
   /** Counts one OTP attempt atomically (shared by every instance) and returns the new count. */
   async countGrantOtpAttempt(id: string): Promise<number> {
-    await this.db.updateTable('grants').set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).execute();
+    await this.changing({ grantId: id }, () => this.db.updateTable('grants').set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).execute());
     const row = await this.db.selectFrom('grants').select('otp_attempts').where('id', '=', id).executeTakeFirst();
     return row?.otp_attempts ?? 0;
   }
 
+  /** Gives back an attempt Verify never judged (it failed or did not answer), so an outage cannot lock the customer out. */
+  async refundGrantOtpAttempt(id: string): Promise<void> {
+    await this.changing({ grantId: id }, () =>
+      this.db.updateTable('grants').set({ otp_attempts: sql`otp_attempts - 1` }).where('id', '=', id).where('otp_attempts', '>', 0).execute(),
+    );
+  }
+
   /** Ends a login: credentials erased, every token of it revoked. */
   async endGrant(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('grants')
-        .set({ status: 'ended', sealed_credentials: null, accounts_json: null, pending_json: null })
-        .where('id', '=', id)
-        .execute();
-      await trx.deleteFrom('tokens').where('grant_id', '=', id).execute();
-    });
+    await this.changing({ grantId: id }, () =>
+      this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('grants')
+          .set({ status: 'ended', sealed_credentials: null, accounts_json: null, pending_json: null })
+          .where('id', '=', id)
+          .execute();
+        await trx.deleteFrom('tokens').where('grant_id', '=', id).execute();
+      }),
+    );
   }
 
   /** Ends every login past its idle or absolute lifetime; returns how many. */
@@ -111,9 +195,12 @@ export class Store {
     return expired.length;
   }
 
-  /** Drops cached balances of every login of a user after money moved. */
+  /**
+   * Marks the cached balances of every login of a user stale after money moved. The listing
+   * stays: account identities (ids, IBANs, currencies) do not change when money moves.
+   */
   async invalidateAccounts(userId: string): Promise<void> {
-    await this.db.updateTable('grants').set({ accounts_json: null, accounts_cached_at: null }).where('user_id', '=', userId).execute();
+    await this.changing({ userId }, () => this.db.updateTable('grants').set({ accounts_cached_at: null }).where('user_id', '=', userId).execute());
   }
 
   // ---- movements ----------------------------------------------------------------------
@@ -179,6 +266,11 @@ export class Store {
     return this.db.selectFrom('movements').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   }
 
+  /** Gives back an attempt Verify never judged (it failed or did not answer), so an outage cannot lock the customer out. */
+  async refundMovementOtpAttempt(id: string): Promise<void> {
+    await this.db.updateTable('movements').set({ otp_attempts: sql`otp_attempts - 1` }).where('id', '=', id).where('otp_attempts', '>', 0).execute();
+  }
+
   async countMovementOtpAttempt(id: string): Promise<number> {
     await this.db.updateTable('movements').set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).execute();
     const row = await this.db.selectFrom('movements').select('otp_attempts').where('id', '=', id).executeTakeFirst();
@@ -235,6 +327,11 @@ export class Store {
       .execute();
   }
 
+  /** Interrupted movements created before `createdBefore`: too old for the platform's retry to resume them. */
+  async listInterruptedMovements(createdBefore: number): Promise<Movement[]> {
+    return this.db.selectFrom('movements').selectAll().where('status', '=', 'interrupted').where('created_at', '<', createdBefore).execute();
+  }
+
   /** The user's ledger, newest first: every movement that moved or may still move money. */
   async listLedger(query: LedgerQuery): Promise<Movement[]> {
     let q = this.db
@@ -288,4 +385,9 @@ export class Store {
       .onConflict((oc) => oc.column('user_id').doUpdateSet({ first_name: profile.first_name, last_name: profile.last_name, full_name: profile.full_name, updated_at: now }))
       .execute();
   }
+}
+
+/** Callers may change the grant they get (e.g. last_used_at): never hand out the cached object. */
+function copyFound(found: FoundToken): FoundToken {
+  return { grant: { ...found.grant }, createdAt: found.createdAt, retiredAt: found.retiredAt };
 }

@@ -1,0 +1,132 @@
+/**
+ * Benchmark server (b, c and the leak check): the real connector in its own process, so the
+ * RSS sampled is the server's and autocannon does not share its event loop.
+ *
+ * - Temp SQLite store, embedded Verify sandbox, production log level (info) written to
+ *   BENCH_LOG_FILE (default /dev/null): the logging cost is measured, not switched off.
+ * - Rate limits raised (RATE_LIMIT_PER_TOKEN / RATE_LIMIT_PER_ADDRESS) unless given: one
+ *   token sending thousands of requests a second is the benchmark, not an attack.
+ * - BENCH_LEDGER_ROWS=N seeds N processed movements for the user `test` through the Store
+ *   (rows inserted directly, not N real transfers through Verify).
+ *
+ * Prints one JSON line `{"port":N}` on stdout when ready. Tokens never leave this process:
+ * the load generator signs in over HTTP itself. SIGTERM stops it cleanly (so --cpu-prof
+ * can write its profile).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loggerOptions } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config.js';
+import { startConnector } from '../../../src/runtime.js';
+import { newId } from '../../../src/domain/crypto.js';
+import type { NewMovement } from '../../../src/adapters/store/schema.js';
+
+const env = process.env;
+const dir = mkdtempSync(join(tmpdir(), 'bench-connector-'));
+const config = loadConfig({
+  LOG_LEVEL: 'info',
+  RATE_LIMIT_PER_TOKEN: '1000000000',
+  RATE_LIMIT_PER_ADDRESS: '1000000000',
+  ...env,
+  DATABASE_URL: env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'connector.db')}`,
+  PORT: '0',
+  HOST: '127.0.0.1',
+});
+const logFile = env.BENCH_LOG_FILE ?? '/dev/null';
+const connector = await startConnector(config, {
+  logger: { ...(loggerOptions(config) as object), file: logFile } as never,
+  reconcileEveryMs: 0,
+});
+
+const ledgerRows = Number(env.BENCH_LEDGER_ROWS ?? 0);
+if (ledgerRows > 0) await seedLedger(ledgerRows);
+
+const address = await connector.app.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(`${JSON.stringify({ port: Number(new URL(address).port) })}\n`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  connector
+    .stop()
+    .catch(() => {})
+    .finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+/**
+ * The ledger of user `test`: a sign-in in this process (to learn the stable user and
+ * account ids, as the platform would see them), then N processed movements spread over
+ * the last 90 days, transfers between own accounts and payments to directory payees alike.
+ */
+async function seedLedger(count: number): Promise<void> {
+  const call = (op: string, body: unknown, token?: string) =>
+    connector.app.inject({
+      method: 'POST',
+      url: `${config.basePath}/${op}`,
+      headers: { 'content-type': 'application/json', secret: config.kasistoSecrets[0]!, ...(token ? { token } : {}) },
+      payload: JSON.stringify(body),
+    });
+  const signIn = await call('token', { username: 'test', password: 'test_pass' });
+  if (signIn.statusCode !== 200) throw new Error(`seed sign-in answered ${signIn.statusCode}`);
+  const { user_id: userId, token } = signIn.json() as { user_id: string; token: string };
+  const accountsRes = await call('accounts', { user_id: userId }, token);
+  const accounts = accountsRes.json() as Array<{ account_id: string; currency_code: string; account_number: string }>;
+  const grant = await connector.ctx.store.db.selectFrom('grants').select(['id', 'accounts_json']).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  const ibans = new Map((JSON.parse(grant.accounts_json ?? '[]') as Array<{ accountId: string; iban: string }>).map((a) => [a.accountId, a.iban]));
+  const payees = connector.ctx.directory.payees ?? [];
+  const now = Date.now();
+  const span = 90 * 86_400_000;
+  const rows: NewMovement[] = [];
+  for (let i = 0; i < count; i++) {
+    const source = accounts[i % accounts.length]!;
+    const created = now - Math.floor((span * (count - i)) / count);
+    const toAccount = i % 3 !== 2 || payees.length === 0;
+    const dest = toAccount ? accounts[(i + 1) % accounts.length]! : undefined;
+    const payee = toAccount ? undefined : payees[i % payees.length]!;
+    const amount = 100 + ((i * 37) % 5000);
+    rows.push({
+      id: newId('mv'),
+      user_id: userId,
+      grant_id: grant.id,
+      kind: toAccount ? 'transfer' : 'payment',
+      idempotency_key: null,
+      fingerprint: `bench-${i}`,
+      source_account_id: source.account_id,
+      source_iban: ibans.get(source.account_id) ?? `AE000000000000000000${i}`,
+      dest_type: toAccount ? 'account' : 'payee',
+      dest_id: dest ? dest.account_id : payee!.payee_id,
+      dest_name: dest ? `Account ${dest.account_number.slice(-4)}` : payee!.name,
+      dest_iban: dest ? (ibans.get(dest.account_id) ?? null) : null,
+      amount_minor: amount,
+      currency: source.currency_code,
+      description: dest ? `Transfer to Account ${dest.account_number.slice(-4)}` : `Payment to ${payee!.name}`,
+      requested_date: null,
+      category: dest ? 'transfers' : (payee!.category ?? 'payments'),
+      status: 'processed',
+      verify_session_id: `ses_${String(i).padStart(12, '0')}`,
+      verify_transfer_id: `tr_${String(i).padStart(12, '0')}`,
+      verify_reference_id: `REF${String(i).padStart(9, '0')}`,
+      pending_json: null,
+      otp_attempts: 0,
+      otp_started_at: null,
+      failure_reason: null,
+      lease_owner: null,
+      lease_until: null,
+      version: 4,
+      created_at: created,
+      updated_at: created + 1500,
+      completed_at: created + 1500,
+    });
+  }
+  await connector.ctx.store.db.transaction().execute(async (trx) => {
+    // SQLite caps bound parameters per statement: 30 columns × 25 rows stays well under it
+    for (let i = 0; i < rows.length; i += 25) await trx.insertInto('movements').values(rows.slice(i, i + 25)).execute();
+  });
+}

@@ -1,0 +1,21 @@
+import { it } from 'vitest';
+import { startTestConnector } from '../helpers/connector.js';
+it('probe', async () => {
+  const c = await startTestConnector({ VERIFY_TIMEOUT_MS: '300', CIRCUIT_FAILURE_THRESHOLD: '1000' });
+  const { userId, token } = await c.signIn('test');
+  const accts = (await c.call('accounts', { user_id: userId }, { token })).json();
+  const aed = accts.find((a: any) => a.currency_code === 'AED'); const usd = accts.find((a: any) => a.currency_code === 'USD');
+  const bal = () => JSON.stringify([...(c.sandbox!.state as any).ledgers.get('test')].map((x: any) => x.balance));
+  const body = { user_id: userId, source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 0.01 };
+  console.log('before', bal());
+  const rs = await Promise.all(Array.from({ length: 6 }, () => c.call('transfer', body, { token })));
+  console.log(rs.map((r) => r.statusCode + ' ' + r.body));
+  console.log('after parallel', bal(), c.sandbox!.stats.calls.createTransfer);
+  c.sandbox!.faults.set('loginSession', { drop: true, afterHandler: true, times: 1 });
+  const body2 = { ...body, amount: 0.02 };
+  const r1 = await c.call('transfer', body2, { token });
+  console.log('r1', r1.statusCode, r1.body);
+  const r2 = await c.call('transfer', body2, { token });
+  console.log('r2', r2.statusCode, r2.body, bal());
+  await c.close();
+});
