@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
-import helmet from '@fastify/helmet';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { Config } from './config.js';
 import { hashToken, secretDigest, secretMatches } from './domain/crypto.js';
@@ -18,6 +17,7 @@ import type { DomainContext } from './domain/context.js';
 import { authenticate } from './domain/sessions.js';
 import { ApiError } from './errors.js';
 import { serviceHandlers } from './routes/index.js';
+import { securityHeaders } from './security-headers.js';
 import { Metrics } from './observability/metrics.js';
 import { observability } from './observability/plugin.js';
 import { RequestContext } from './observability/request-context.js';
@@ -261,7 +261,7 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
   const requestContext = new RequestContext();
   ctx.log = requestContext.logger(app.log);
   // A JSON API: no content may be framed or run; HSTS only when clients reach us over TLS.
-  await app.register(helmet, {
+  await app.register(securityHeaders, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     hsts: https || config.tlsTerminatedByProxy ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   });

@@ -53,5 +53,13 @@ const print = (title: string, m: Map<string, number>) => {
   console.log(`\n${title}`);
   for (const [l, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${l}`);
 };
+// self time by package (node_modules/<name>), our files, Node's internals and native code
+const byPackage = new Map<string, number>();
+for (const [l, t] of self) {
+  const where = l.slice(l.indexOf(' ') + 1);
+  const key = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (/^(src|scripts)\//.test(where) ? where.replace(/:\d+$/, '') : where.startsWith('node:') ? 'node internals' : `native ${l.split(' ')[0]}`);
+  byPackage.set(key, (byPackage.get(key) ?? 0) + t);
+}
+print('self time by package', byPackage);
 print('self time', self);
 print('inclusive time', inclusive);

@@ -4,7 +4,7 @@
  * on the other; a payment is a debit. Amounts are positive; the type tells the direction.
  */
 import type { components } from '../../generated/kasisto.js';
-import type { Movement } from '../adapters/store/store.js';
+import type { LedgerRow } from '../adapters/store/store.js';
 import { invalidField } from '../errors.js';
 import type { DomainContext } from './context.js';
 import { fromMinorUnits } from './money.js';
@@ -69,26 +69,55 @@ function dateBound(field: string, value: unknown): number | undefined {
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-export function entriesOf(m: Movement): Transaction[] {
+export function entriesOf(m: LedgerRow): Transaction[] {
   const amount = fromMinorUnits(m.amount_minor, m.currency);
   const posted = m.status === 'processed';
-  const base = {
+  const shared: EntryBase = {
     amount,
-    currency_code: m.currency,
+    currency: m.currency,
     category: m.category,
-    status: posted ? ('posted' as const) : ('pending' as const),
-    transaction_date: m.requested_date ?? day(m.created_at),
-    ...(posted && m.completed_at !== null ? { post_date: day(m.completed_at) } : {}),
+    status: posted ? 'posted' : 'pending',
+    transactionDate: m.requested_date ?? day(m.created_at),
+    postDate: posted && m.completed_at !== null ? day(m.completed_at) : undefined,
     meta: [
       { name: 'reference_number', value: m.verify_reference_id ?? m.verify_transfer_id ?? m.id },
       { name: m.kind === 'payment' ? 'payment_id' : 'transfer_id', value: m.id },
     ],
   };
-  const entries: Transaction[] = [
-    { ...base, account_id: m.source_account_id, transaction_id: `${m.id}-debit`, transaction_type: 'debit', description: m.description },
-  ];
+  const entries: Transaction[] = [entry(shared, m.source_account_id, `${m.id}-debit`, 'debit', m.description)];
   if (m.dest_type === 'account') {
-    entries.push({ ...base, account_id: m.dest_id, transaction_id: `${m.id}-credit`, transaction_type: 'credit', description: `Transfer from ${m.source_iban.slice(-4).padStart(8, '*')}` });
+    entries.push(entry(shared, m.dest_id, `${m.id}-credit`, 'credit', `Transfer from ${m.source_iban.slice(-4).padStart(8, '*')}`));
   }
   return entries;
+}
+
+interface EntryBase {
+  amount: number;
+  currency: string;
+  category: string;
+  status: Transaction['status'];
+  transactionDate: string;
+  postDate: string | undefined;
+  meta: Transaction['meta'];
+}
+
+/**
+ * One entry as a single object literal: V8 (Node 20) builds `{ ...base, more }` on a slow
+ * path, about 4 µs an entry, and /transactions renders up to 500 of them.
+ */
+function entry(b: EntryBase, accountId: string, transactionId: string, type: Transaction['transaction_type'], description: string): Transaction {
+  const e: Transaction = {
+    amount: b.amount,
+    currency_code: b.currency,
+    category: b.category,
+    status: b.status,
+    transaction_date: b.transactionDate,
+    meta: b.meta,
+    account_id: accountId,
+    transaction_id: transactionId,
+    transaction_type: type,
+    description,
+  };
+  if (b.postDate !== undefined) e.post_date = b.postDate;
+  return e;
 }

@@ -98,8 +98,14 @@ export const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 const bigString = fc.integer({ min: 1_000, max: 70_000 }).chain((n) => fc.constantFrom('A', '€', '\u0000', '"', '\\', '😀').map((c) => c.repeat(Math.ceil(n / c.length))));
 
+/** Control characters, NUL first among them: text columns and parsers choke on these. */
+const controlString = fc
+  .oneof(fc.constant('\u0000'), fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 8 }))
+  .chain((ctl) => fc.constantFrom(ctl, `acct_${ctl}`, `${ctl}x`));
+
 export const anyString: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...NASTY_STRINGS) },
+  { weight: 2, arbitrary: controlString },
   { weight: 4, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 300 }) },

@@ -20,6 +20,8 @@ export interface OperationInfo {
   properties: string[];
   /** The body's property schemas (type, format, items), for values that get past validation. */
   schemas: Record<string, PropertySchema>;
+  /** The spec's example request bodies: valid baselines to mutate. */
+  examples: Record<string, unknown>[];
 }
 
 export interface PropertySchema {
@@ -33,7 +35,13 @@ export function kasistoOperations(): OperationInfo[] {
   return kasisto.operations().map((op) => {
     const security = Array.isArray(op.op.security) ? op.op.security : [];
     const needsToken = security.some((s) => s !== null && typeof s === 'object' && !Array.isArray(s) && 'token' in s);
-    const body = kasisto.resolve((op.op.requestBody as Record<string, unknown> | undefined) as never).value as { content?: Record<string, { schema?: unknown }> } | undefined;
+    const body = kasisto.resolve((op.op.requestBody as Record<string, unknown> | undefined) as never).value as
+      | { content?: Record<string, { schema?: unknown; examples?: Record<string, { value?: unknown }> }> }
+      | undefined;
+    const examples = Object.values(body?.content?.['application/json']?.examples ?? {})
+      .map((e) => kasisto.resolve(e as never).value as { value?: unknown })
+      .map((e) => e.value)
+      .filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v));
     const schema = kasisto.resolve(body?.content?.['application/json']?.schema as never).value as { properties?: Record<string, unknown> } | undefined;
     return {
       operationId: op.operationId ?? op.path,
@@ -42,6 +50,7 @@ export function kasistoOperations(): OperationInfo[] {
       needsToken,
       properties: Object.keys(schema?.properties ?? {}),
       schemas: (schema?.properties ?? {}) as Record<string, PropertySchema>,
+      examples: examples.length > 0 ? examples : [{}],
     };
   });
 }

@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+// the suite's afterAll (app.close()) stops the listener
+import { beforeAll, expect, it } from 'vitest';
 import { TEST_SECRET } from '../helpers/connector.js';
 import { loadSpec } from '../helpers/spec.js';
 import type { Tally } from './harness.js';
@@ -147,9 +148,6 @@ export function socketCases(context: () => SocketContext): void {
     ctx = context();
     await ctx.app.listen({ host: '127.0.0.1', port: 0 });
     port = (ctx.app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    // app.close() in the suite's afterAll stops the listener
   });
 
   const good = (body = JSON.stringify({ user_id: ctx.userId }), extra = '') =>

@@ -14,6 +14,8 @@ export interface Trial {
   name: string;
   /** fault | lost-reply | circuit | kill | scale-out | reconcile */
   kind: string;
+  /** The fault, e.g. "500" or "dropped connection". */
+  fault?: string;
   /** The Verify operation the fault hit, when one did. */
   operation?: string;
   /** The Kasisto call that met it. */

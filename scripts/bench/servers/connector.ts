@@ -13,7 +13,7 @@
  * the load generator signs in over HTTP itself. SIGTERM stops it cleanly (so --cpu-prof
  * can write its profile).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loggerOptions } from '../../../src/app.js';
@@ -42,6 +42,20 @@ const connector = await startConnector(config, {
 const ledgerRows = Number(env.BENCH_LEDGER_ROWS ?? 0);
 if (ledgerRows > 0) await seedLedger(ledgerRows);
 
+// BENCH_ALLOC_PROFILE=FILE: sampled allocations (collected ones included) from here to SIGTERM,
+// to find what each request allocates; open FILE in Chrome DevTools or summarise it.
+let stopAllocProfile: (() => Promise<void>) | undefined;
+if (env.BENCH_ALLOC_PROFILE) {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  stopAllocProfile = async () => {
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: unknown };
+    writeFileSync(env.BENCH_ALLOC_PROFILE!, JSON.stringify(profile));
+  };
+}
+
 const address = await connector.app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ port: Number(new URL(address).port) })}\n`);
 
@@ -49,8 +63,8 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  connector
-    .stop()
+  Promise.resolve(stopAllocProfile?.())
+    .then(() => connector.stop())
     .catch(() => {})
     .finally(() => {
       rmSync(dir, { recursive: true, force: true });

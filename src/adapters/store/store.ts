@@ -22,6 +22,27 @@ export interface LedgerQuery {
 
 export class IdempotencyConflict extends Error {}
 
+/** What a ledger entry is made of (see listLedger). */
+export const LEDGER_COLUMNS = [
+  'id',
+  'kind',
+  'status',
+  'amount_minor',
+  'currency',
+  'category',
+  'description',
+  'requested_date',
+  'created_at',
+  'completed_at',
+  'verify_reference_id',
+  'verify_transfer_id',
+  'source_account_id',
+  'source_iban',
+  'dest_type',
+  'dest_id',
+] as const satisfies readonly (keyof Movement)[];
+export type LedgerRow = Pick<Movement, (typeof LEDGER_COLUMNS)[number]>;
+
 export interface StoreOptions {
   /**
    * How long an active login read for a token may be reused without asking the database
@@ -332,11 +353,15 @@ export class Store {
     return this.db.selectFrom('movements').selectAll().where('status', '=', 'interrupted').where('created_at', '<', createdBefore).execute();
   }
 
-  /** The user's ledger, newest first: every movement that moved or may still move money. */
-  async listLedger(query: LedgerQuery): Promise<Movement[]> {
+  /**
+   * The user's ledger, newest first: every movement that moved or may still move money.
+   * Only the columns a statement shows: better-sqlite3 builds wide rows slowly (50 rows of all
+   * 30 columns cost about 2.5× the time of these 16).
+   */
+  async listLedger(query: LedgerQuery): Promise<LedgerRow[]> {
     let q = this.db
       .selectFrom('movements')
-      .selectAll()
+      .select(LEDGER_COLUMNS)
       .where('user_id', '=', query.userId)
       .where('status', 'in', ['processed', 'awaiting_transfer_otp', 'transfer_requested']);
     if (query.accountIds && query.accountIds.length > 0) {
