@@ -67,7 +67,18 @@ function dateBound(field: string, value: unknown): number | undefined {
   return time;
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** The UTC date of an instant, YYYY-MM-DD; remembered per day, as ledgers repeat days a lot. */
+const days = new Map<number, string>();
+function day(ms: number): string {
+  const n = Math.floor(ms / 86_400_000);
+  let text = days.get(n);
+  if (text === undefined) {
+    text = new Date(n * 86_400_000).toISOString().slice(0, 10);
+    if (days.size >= 4096) days.clear();
+    days.set(n, text);
+  }
+  return text;
+}
 
 export function entriesOf(m: LedgerRow): Transaction[] {
   const amount = fromMinorUnits(m.amount_minor, m.currency);

@@ -7,7 +7,7 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof VerifyError) {
     switch (error.kind) {
       case 'timeout':
-        return new ApiError(504, 'upstream_timeout', 'The bank did not answer in time; nothing was changed, try again', undefined);
+        return new ApiError(504, 'upstream_timeout', 'The bank did not answer in time; retry the same request (a movement is never made twice)', undefined);
       case 'unreachable':
         return new ApiError(503, 'upstream_unavailable', 'The bank cannot be reached right now; try again shortly', undefined, 5);
       case 'server':

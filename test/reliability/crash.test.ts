@@ -28,11 +28,12 @@ const HOLD_MS = 20_000; // Verify's latency at the step we kill at: far longer t
 const figures = new Figures('crash', { VERIFY_TIMEOUT_MS: T, leaseMs: LEASE_MS, RECONCILE_INTERVAL_SECONDS: RECONCILE_EVERY_S, store: 'SQLite file' });
 const dir = mkdtempSync(join(tmpdir(), 'reliability-crash-'));
 const dbFile = join(dir, 'connector.db');
-const env = (sandboxUrl: string) =>
-  connectorEnv(sandboxUrl, `sqlite:${dbFile}`, { VERIFY_TIMEOUT_MS: String(T), RECONCILE_INTERVAL_SECONDS: String(RECONCILE_EVERY_S), CIRCUIT_FAILURE_THRESHOLD: '100000' });
+const env = (sandboxUrl: string, timeoutMs = T) =>
+  connectorEnv(sandboxUrl, `sqlite:${dbFile}`, { VERIFY_TIMEOUT_MS: String(timeoutMs), RECONCILE_INTERVAL_SECONDS: String(RECONCILE_EVERY_S), CIRCUIT_FAILURE_THRESHOLD: '100000' });
 
 let sandbox: SandboxProcess;
 let conn: ConnectorProcess;
+let connTimeoutMs = T;
 let who: { userId: string; token: string; aed: string; usd: string };
 
 beforeAll(async () => {
@@ -80,6 +81,8 @@ interface KillPoint {
   atKill: string;
   /** What reconciliation leaves it in; absent: the retry comes before any reconciliation. */
   reconciled?: string;
+  /** VERIFY_TIMEOUT_MS of the process killed here (its lease is 4 × it + 2 s). */
+  timeoutMs?: number;
 }
 
 const POINTS: KillPoint[] = [
@@ -97,7 +100,14 @@ const POINTS: KillPoint[] = [
     reconciled: 'processed',
   },
   { name: 'after the transfer was stored, before the answer', faults: [], atKill: 'processed', reconciled: 'processed' },
-  { name: 'after the Verify session was created; retried at once on restart, before reconciliation', faults: [['loginSession', { latencyMs: HOLD_MS }]], waitsAt: 'loginSession', atKill: 'session_created' },
+  {
+    name: 'after the Verify session was created; retried at once on restart, before reconciliation',
+    faults: [['loginSession', { latencyMs: HOLD_MS }]],
+    waitsAt: 'loginSession',
+    atKill: 'session_created',
+    // a lease (10 s) longer than a restart, so the retry meets the dead instance's lease
+    timeoutMs: 2000,
+  },
 ];
 
 describe('SIGKILL at each step of a transfer, then restart', () => {
@@ -106,6 +116,12 @@ describe('SIGKILL at each step of a transfer, then restart', () => {
     it(point.name, async () => {
       amount += 1;
       const minor = 10 + amount; // AED fils, one amount per kill point
+      const timeoutMs = point.timeoutMs ?? T;
+      if (timeoutMs !== connTimeoutMs) {
+        await conn.proc.kill();
+        conn = await startConnector(env(sandbox.url, timeoutMs));
+        connTimeoutMs = timeoutMs;
+      }
       const body = { user_id: who.userId, source_account_id: who.aed, dest_account_id: who.usd, amount: minor / 100 };
       const before = await sandbox.balances('test');
       const statsBefore = await sandbox.stats();
@@ -133,8 +149,9 @@ describe('SIGKILL at each step of a transfer, then restart', () => {
       expect(atKill!.status).toBe(point.atKill);
       const debitedAtKill = before['AED']! - (await sandbox.balances('test'))['AED']!;
 
-      conn = await startConnector(env(sandbox.url));
+      conn = await startConnector(env(sandbox.url, timeoutMs));
       const restartMs = Date.now() - killedAt;
+      const statusAtRestart = rowsOf(minor)[0]?.status;
       let reconciledAfterMs: number | undefined;
       const byStartUp = point.reconciled !== undefined && point.atKill !== point.reconciled && rowsOf(minor)[0]?.status === point.reconciled;
       if (point.reconciled) {
@@ -156,6 +173,7 @@ describe('SIGKILL at each step of a transfer, then restart', () => {
       const retry = await conn.call('transfer', body, { token: who.token });
       expect(retry.status, JSON.stringify(retry.body)).toBe(200);
       expect(retry.body).toMatchObject({ transfer_id: atKill!.id, status: 'processed' });
+      if (!point.reconciled) expect(retry.elapsedMs, 'waits at most lease + 1 s').toBeLessThanOrEqual(4 * timeoutMs + 2000 + 1000 + 1000);
       const again = await conn.call('transfer', body, { token: who.token });
       expect(again.body).toMatchObject({ transfer_id: atKill!.id, status: 'processed', reference_number: retry.body.reference_number });
 
@@ -180,7 +198,9 @@ describe('SIGKILL at each step of a transfer, then restart', () => {
           (point.reconciled
             ? point.atKill === point.reconciled
               ? `; restarted in ${restartMs} ms, nothing to reconcile`
-              : `; reconciled to ${point.reconciled} ${reconciledAfterMs} ms after the kill, by the ${byStartUp ? 'start-up' : 'periodic'} run (restart took ${restartMs} ms)` : `; retried ${retry.elapsedMs} ms after the restart, before reconciliation`) +
+              : `; reconciled to ${point.reconciled} ${reconciledAfterMs} ms after the kill, by the ${byStartUp ? 'start-up' : 'periodic'} run (restart took ${restartMs} ms)` : statusAtRestart === point.atKill
+              ? `; restarted in ${restartMs} ms; the retry, sent at once, waited out the dead instance's lease (${4 * timeoutMs + 2000} ms from its last step) and resumed it: answered in ${retry.elapsedMs} ms`
+              : `; restarted in ${restartMs} ms, after the lease: the start-up reconciliation had marked it ${statusAtRestart}; the retry resumed it in ${retry.elapsedMs} ms`) +
           `; retry 200 processed, same transfer_id; debited once (${minor} fils)`,
         ...(point.reconciled ? { elapsedMs: reconciledAfterMs } : { elapsedMs: retry.elapsedMs }),
       });

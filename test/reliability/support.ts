@@ -23,6 +23,8 @@ export interface Trial {
   /** The answer while Verify misbehaved (or after the kill), e.g. 504. */
   status?: number | string;
   elapsedMs?: number;
+  /** HTTP attempts the faulted Verify operation received. */
+  attempts?: number;
   /** The bound asserted on elapsedMs. */
   boundMs?: number;
   /** What held afterwards, in a few words (e.g. "retry 200 processed, debited once"). */

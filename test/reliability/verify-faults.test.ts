@@ -159,7 +159,7 @@ describe('each Verify operation failing, each way', () => {
           expect(await countRows('tokens')).toBe(tokens);
           const ok = await call('token', { username: 'test', password: 'test_pass' });
           expect(ok.statusCode, ok.body).toBe(200);
-          figures.add({ name: `${op}: ${kind.name}`, kind: 'fault', fault: kind.name, operation: op, call: '/token', status: res.statusCode, elapsedMs: res.elapsedMs, boundMs: budgetOf(op) + MARGIN_MS, outcome: 'no grant; sign-in 200 after recovery' });
+          figures.add({ name: `${op}: ${kind.name}`, kind: 'fault', fault: kind.name, operation: op, call: '/token', status: res.statusCode, elapsedMs: res.elapsedMs, boundMs: budgetOf(op) + MARGIN_MS, attempts: calls(op) - sent, outcome: 'no grant; sign-in 200 after recovery' });
         }
       });
 
@@ -176,7 +176,7 @@ describe('each Verify operation failing, each way', () => {
         const ok = await call('accounts', { user_id: userId }, { token });
         expect(ok.statusCode, ok.body).toBe(200);
         expect(ok.json()).toHaveLength(3);
-        figures.add({ name: `listBankAccounts: ${kind.name}`, kind: 'fault', fault: kind.name, operation: 'listBankAccounts', call: '/accounts', status: res.statusCode, elapsedMs: res.elapsedMs, boundMs: budgetOf('listBankAccounts') + MARGIN_MS, outcome: `${attempts} attempt(s); accounts 200 after recovery` });
+        figures.add({ name: `listBankAccounts: ${kind.name}`, kind: 'fault', fault: kind.name, operation: 'listBankAccounts', call: '/accounts', status: res.statusCode, elapsedMs: res.elapsedMs, boundMs: budgetOf('listBankAccounts') + MARGIN_MS, attempts, outcome: 'accounts 200 after recovery' });
       });
 
       const transferSteps: { op: OperationId; leaves: string }[] = [
@@ -195,6 +195,7 @@ describe('each Verify operation failing, each way', () => {
           c.sandbox!.faults.set(op, kind.fault);
           const res = await call('transfer', t.body, { token: who.token });
           c.sandbox!.faults.clear();
+          const attempts = calls(op) - sent;
           expectUpstreamError(res, kind.status);
           expect(res.elapsedMs).toBeLessThanOrEqual(budgetOf(op) + MARGIN_MS);
           if (SENT_ONCE.has(op)) expect(calls(op) - sent, `${op} is sent once`).toBe(1);
@@ -205,7 +206,7 @@ describe('each Verify operation failing, each way', () => {
           expect(balances(c, 'test')[t.currency], 'nothing debited yet').toBe(before[t.currency]);
           const id = await expectRecoveredTransfer(who.token, t, before);
           expect(id).toBe(rows[0]!.id);
-          figures.add({ name: `${op}: ${kind.name}`, kind: 'fault', fault: kind.name, operation: op, call: '/transfer', status: res.statusCode, elapsedMs: res.elapsedMs, boundMs: budgetOf(op) + MARGIN_MS, outcome: `left ${leaves}; retry 200 processed, debited once` });
+          figures.add({ name: `${op}: ${kind.name}`, kind: 'fault', fault: kind.name, operation: op, call: '/transfer', status: res.statusCode, elapsedMs: res.elapsedMs, boundMs: budgetOf(op) + MARGIN_MS, attempts, outcome: `left ${leaves}; retry 200 processed, debited once` });
         });
       }
 

@@ -1,6 +1,7 @@
 /**
  * A circuit breaker in front of the Verify client: after CIRCUIT_FAILURE_THRESHOLD
- * consecutive infrastructure failures (timeouts, refused connections, 5xx), calls fail at
+ * consecutive infrastructure failures (timeouts, refused connections, 5xx, bodies that
+ * break the contract), calls fail at
  * once for CIRCUIT_OPEN_SECONDS instead of piling onto a Verify that is down; then one
  * trial call decides whether it closes again. Verify's 4xx answers are not failures.
  */
@@ -54,7 +55,8 @@ export function withCircuitBreaker(
         setState('closed');
         return result;
       } catch (error) {
-        const infrastructure = error instanceof VerifyError && error.kind !== 'rejected' && error.kind !== 'contract';
+        // a body that breaks the contract (e.g. a proxy's HTML error page) means Verify is not usable either
+        const infrastructure = error instanceof VerifyError && error.kind !== 'rejected';
         if (infrastructure) {
           failures += 1;
           if (trial || failures >= options.failureThreshold) {
