@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
@@ -16,8 +16,10 @@ import { hashToken, secretDigest, secretMatches } from './domain/crypto.js';
 import type { DomainContext } from './domain/context.js';
 import { authenticate } from './domain/sessions.js';
 import { ApiError } from './errors.js';
+import { runWithVerifyDeadline } from './adapters/verify/deadline.js';
 import { serviceHandlers } from './routes/index.js';
 import { securityHeaders } from './security-headers.js';
+import { AccessLogController } from './access-log.js';
 import { Metrics } from './observability/metrics.js';
 import { observability } from './observability/plugin.js';
 import { RequestContext } from './observability/request-context.js';
@@ -81,6 +83,12 @@ export const connector = fp(
       if (!secretMatches(request.headers.secret as string | undefined, accepted)) {
         throw new ApiError(401, 'unauthorized', 'The secret header is missing or wrong');
       }
+    });
+
+    // All Verify calls of one Kasisto request share a budget that starts when it arrives.
+    app.addHook('preValidation', (request, reply, done) => {
+      if (!routedPath(request).startsWith(apiPrefix)) return done();
+      runWithVerifyDeadline(performance.now() - reply.elapsedTime + config.verifyBudgetMs, done);
     });
 
     app.addHook('onSend', async (request, reply, payload) => {
@@ -227,6 +235,7 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
     // checked in the connector's onRequest instead, so the answer carries the error body
     requireHostHeader: false,
   };
+  const logController = new AccessLogController({ requestIdLogLabel: 'request_id' });
   const app = Fastify({
     logger: logger === undefined ? loggerOptions(config) : logger,
     ...(https ? { https: { ...https, ...serverTimeouts } } : { http: serverTimeouts }),
@@ -238,7 +247,7 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
     keepAliveTimeout: config.keepAliveTimeoutMs,
     return503OnClosing: true,
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    logController,
     genReqId: (req) => {
       const given = req.headers['request_id'];
       return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
@@ -257,6 +266,7 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   } as FastifyServerOptions);
+  logController.useLogger(app.log);
   // Domain log lines carry the request_id of the request they belong to.
   const requestContext = new RequestContext();
   ctx.log = requestContext.logger(app.log);

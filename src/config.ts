@@ -19,6 +19,8 @@ export interface Config {
   verifyBankId: string;
   verifyTimeoutMs: number;
   verifyRetries: number;
+  /** Time all the Verify calls of one Kasisto request may take together. */
+  verifyBudgetMs: number;
   databaseUrl: string;
   credentialsKey: string | undefined;
   tokenIdleTtlSeconds: number;
@@ -74,6 +76,7 @@ const envSchema = {
     VERIFY_BANK_ID: { type: 'string', minLength: 1, default: 'test_bank' },
     VERIFY_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 3000 },
     VERIFY_RETRIES: { type: 'integer', minimum: 0, maximum: 5, default: 2 },
+    VERIFY_BUDGET_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 2500 },
     DATABASE_URL: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:data/connector.db' },
     CREDENTIALS_KEY: { type: 'string', minLength: 1 },
     TOKEN_IDLE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 900 },
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyBankId: v.VERIFY_BANK_ID,
     verifyTimeoutMs: v.VERIFY_TIMEOUT_MS,
     verifyRetries: v.VERIFY_RETRIES,
+    verifyBudgetMs: v.VERIFY_BUDGET_MS,
     databaseUrl: v.DATABASE_URL,
     credentialsKey: v.CREDENTIALS_KEY,
     tokenIdleTtlSeconds: v.TOKEN_IDLE_TTL_SECONDS,

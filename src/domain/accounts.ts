@@ -129,7 +129,23 @@ export function accountName(account: OwnAccount): string {
   return `${kind} ${account.currency} ${account.number.slice(-4)}`;
 }
 
+/** Cached listings are shared and frozen, so their Kasisto view is built once per listing. */
+const kasistoViews = new WeakMap<OwnAccount, KasistoAccount>();
+
 export function toKasistoAccount(account: OwnAccount): KasistoAccount {
+  let view = kasistoViews.get(account);
+  if (!view) {
+    view = kasistoView(account);
+    if (Object.isFrozen(account)) {
+      for (const field of view.meta ?? []) Object.freeze(field);
+      Object.freeze(view.meta);
+      kasistoViews.set(account, Object.freeze(view));
+    }
+  }
+  return view;
+}
+
+function kasistoView(account: OwnAccount): KasistoAccount {
   const balance = fromMinorUnits(account.balanceMinor, account.currency);
   currencyExponent(account.currency); // throws for a currency Verify should never send
   return {

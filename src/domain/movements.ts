@@ -20,6 +20,7 @@ import { isCurrencyCode, toMinorUnits } from './money.js';
 import { answerFor, otpDetailsOf, parsePending, pendingFrom, type PendingVerification } from './otp.js';
 import { credentialsOf, requireSignedIn, type Caller } from './sessions.js';
 import { toApiError } from './verify-errors.js';
+import { currentVerifyDeadline } from '../adapters/verify/deadline.js';
 import { findPayee } from './directory-queries.js';
 
 export type KasistoMovementStatus = 'processed' | 'pending' | 'cancelled' | 'failed';
@@ -215,7 +216,9 @@ async function renewLease(ctx: DomainContext, m: Movement, owner: string): Promi
 /** Drives a movement as far as it can go now, holding its lease; waits for another holder. */
 export async function driveWithLease(ctx: DomainContext, movement: Movement, owner: string = newLeaseOwner(ctx)): Promise<Movement> {
   if (!IN_FLIGHT.includes(movement.status) && movement.status !== 'interrupted') return movement;
-  const deadline = ctx.now() + leaseMs(ctx) + 1000;
+  // wait for another holder at most until its lease ends, or this request's Verify budget does
+  const budgetLeft = currentVerifyDeadline();
+  const deadline = ctx.now() + Math.min(leaseMs(ctx) + 1000, budgetLeft === undefined ? Infinity : Math.max(0, budgetLeft - performance.now()));
   for (;;) {
     const now = ctx.now();
     if (await ctx.store.claimMovement(movement.id, owner, now, now + leaseMs(ctx))) break;

@@ -26,6 +26,7 @@ beforeAll(async () => {
     VERIFY_SECRET_KEY: 'sk_test_shutdown',
     VERIFY_PUBLIC_KEY: 'pk_test_shutdown',
     VERIFY_TIMEOUT_MS: '10000',
+    VERIFY_BUDGET_MS: '20000', // the in-flight request is slow on purpose
     ACCOUNTS_CACHE_SECONDS: '0',
     LOG_LEVEL: 'info',
   });

@@ -29,7 +29,7 @@ const figures = new Figures('crash', { VERIFY_TIMEOUT_MS: T, leaseMs: LEASE_MS, 
 const dir = mkdtempSync(join(tmpdir(), 'reliability-crash-'));
 const dbFile = join(dir, 'connector.db');
 const env = (sandboxUrl: string, timeoutMs = T) =>
-  connectorEnv(sandboxUrl, `sqlite:${dbFile}`, { VERIFY_TIMEOUT_MS: String(timeoutMs), RECONCILE_INTERVAL_SECONDS: String(RECONCILE_EVERY_S), CIRCUIT_FAILURE_THRESHOLD: '100000' });
+  connectorEnv(sandboxUrl, `sqlite:${dbFile}`, { VERIFY_TIMEOUT_MS: String(timeoutMs), VERIFY_BUDGET_MS: '60000', RECONCILE_INTERVAL_SECONDS: String(RECONCILE_EVERY_S), CIRCUIT_FAILURE_THRESHOLD: '100000' });
 
 let sandbox: SandboxProcess;
 let conn: ConnectorProcess;

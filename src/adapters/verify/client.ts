@@ -17,6 +17,7 @@ import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 import type { components, operations, paths } from '../../../generated/verify.js';
 import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } from './errors.js';
 import { responseValidators } from './validate.js';
+import { currentVerifyDeadline } from './deadline.js';
 
 export { VerifyError, isVerifyError, type VerifyErrorKind } from './errors.js';
 
@@ -237,7 +238,13 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
 
   async function call<T>(spec: CallSpec, exec: (init: AttemptInit) => Promise<RawResult<T>>): Promise<T> {
     const started = performance.now();
-    const deadline = started + 2 * timeoutMs;
+    // the call's own limit, or the request's Verify budget if that ends sooner
+    const deadline = Math.min(started + 2 * timeoutMs, currentVerifyDeadline() ?? Infinity);
+    if (deadline - started < 1) {
+      // nothing is sent: safe even for calls that must never be sent twice
+      emit({ operation: spec.operation, durationMs: 0, outcome: 'timeout' });
+      throw new VerifyError({ kind: 'timeout', operation: spec.operation, detail: 'request budget for Verify calls spent', attempts: 0 });
+    }
     const maxAttempts = spec.idempotent ? retries + 1 : 1;
     const minAttemptMs = Math.min(100, timeoutMs / 2);
     let attempts = 0;

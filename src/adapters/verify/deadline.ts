@@ -1,0 +1,19 @@
+/**
+ * A deadline for all the Verify calls of one Kasisto request. Kasisto's platform gives up on
+ * a conversational turn after 3 s, so a request that has spent its budget stops calling
+ * Verify and answers 504 rather than answering after the platform stopped listening. Work
+ * already done stays recorded: a movement resumes on the platform's retry.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+const storage = new AsyncLocalStorage<number>();
+
+/** Runs `fn` with every Verify call inside it bounded by `deadline` (performance.now() time). */
+export function runWithVerifyDeadline<T>(deadline: number, fn: () => T): T {
+  return storage.run(deadline, fn);
+}
+
+/** The current request's deadline, or undefined outside a request (start-up, reconciliation). */
+export function currentVerifyDeadline(): number | undefined {
+  return storage.getStore();
+}
