@@ -4,6 +4,7 @@
  * handler per operationId; the `secret` is checked before anything else is looked at.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +12,11 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import { parse as parseYaml } from 'yaml';
 import type { Config } from './config.js';
 import { hashToken, secretDigest, secretMatches } from './domain/crypto.js';
 import type { DomainContext } from './domain/context.js';
-import { authenticate } from './domain/sessions.js';
+import { authenticate, rotateIfDue } from './domain/sessions.js';
 import { ApiError } from './errors.js';
 import { runWithVerifyDeadline } from './adapters/verify/deadline.js';
 import { serviceHandlers } from './routes/index.js';
@@ -25,6 +27,20 @@ import { observability } from './observability/plugin.js';
 import { RequestContext } from './observability/request-context.js';
 
 export const KASISTO_SPEC = fileURLToPath(new URL('../spec/kasisto.yaml', import.meta.url));
+
+/** The operationIds whose every security requirement includes the customer's `token`. */
+function tokenOperations(specFile: string): Set<string> {
+  type Operation = { operationId?: string; security?: Record<string, unknown>[] };
+  const spec = parseYaml(readFileSync(specFile, 'utf8')) as { security?: Record<string, unknown>[]; paths?: Record<string, Record<string, Operation>> };
+  const ids = new Set<string>();
+  for (const item of Object.values(spec.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      const security = operation.security ?? spec.security ?? [];
+      if (operation.operationId && security.length > 0 && security.every((requirement) => 'token' in requirement)) ids.add(operation.operationId);
+    }
+  }
+  return ids;
+}
 
 /** Log fields that must never be written, wherever they appear. */
 export const REDACTED_PATHS = [
@@ -91,8 +107,25 @@ export const connector = fp(
       runWithVerifyDeadline(performance.now() - reply.elapsedTime + config.verifyBudgetMs, done);
     });
 
+    // The customer's token is checked once the body is parsed (for its user_id) but before
+    // it is validated: a caller without a valid token gets 403, never a 400 about the body.
+    const needsToken = tokenOperations(KASISTO_SPEC);
+    app.addHook('preValidation', async (request) => {
+      const operationId = (request.routeOptions.schema as { operationId?: unknown } | undefined)?.operationId;
+      if (typeof operationId !== 'string' || !needsToken.has(operationId)) return;
+      const body = request.body as { user_id?: unknown } | undefined;
+      request.caller = await authenticate(ctx, request.headers.token, body && typeof body === 'object' && !Array.isArray(body) ? body.user_id : undefined);
+    });
+
     app.addHook('onSend', async (request, reply, payload) => {
-      if (request.caller?.newToken && reply.statusCode === 200) reply.header('token', request.caller.newToken);
+      // A due rotation happens only on a 200, the one answer the platform takes a token from.
+      if (request.caller && reply.statusCode === 200) {
+        const token = await rotateIfDue(ctx, request.caller).catch((error: unknown) => {
+          request.log.warn({ err: error }, 'token rotation failed; the current token stays valid');
+          return request.caller?.newToken;
+        });
+        if (token) reply.header('token', token);
+      }
       reply.header('cache-control', 'no-store');
       return payload;
     });
@@ -121,9 +154,9 @@ export const connector = fp(
       securityHandlers: {
         // checked in onRequest above, before the body is even read
         secret: async () => {},
+        // checked in preValidation above; this only guards against a route it missed
         token: async (request: FastifyRequest) => {
-          const body = request.body as { user_id?: unknown } | undefined;
-          request.caller = await authenticate(ctx, request.headers.token, body && typeof body === 'object' ? body.user_id : undefined);
+          if (!request.caller) throw new ApiError(403, 'forbidden', 'The token header is required');
         },
       },
     });
@@ -267,6 +300,9 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
     onConstructorPoisoning: 'error',
   } as FastifyServerOptions);
   logController.useLogger(app.log);
+  // JSON only: Fastify's default text/plain parser would hand the handlers a string body that
+  // no schema checks (nor its user_id against the token); unparsed types answer 415 → 400.
+  app.removeContentTypeParser('text/plain');
   // Domain log lines carry the request_id of the request they belong to.
   const requestContext = new RequestContext();
   ctx.log = requestContext.logger(app.log);

@@ -56,6 +56,8 @@ interface Server {
   name: string;
   pid: number;
   origin: string;
+  /** Heap in use after a full GC (connector servers, run with --expose-gc), in MB. */
+  heapAfterGc(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +76,7 @@ async function startServer(name: string, script: string, extraEnv: Record<string
   const profDir = join(ROOT, 'bench/profiles');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
   const extraNodeArgs = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // experiments, e.g. "--trace-gc"
-  const nodeArgs = ['--import', 'tsx', ...extraNodeArgs, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), script];
+  const nodeArgs = ['--import', 'tsx', '--expose-gc', ...extraNodeArgs, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), script];
   const childEnv: NodeJS.ProcessEnv = { ...env, ...extraEnv };
   delete childEnv.NODE_ENV; // Prism forks itself under production; the connector would refuse the sandbox
   const child = spawn(process.execPath, nodeArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
@@ -84,16 +86,27 @@ async function startServer(name: string, script: string, extraEnv: Record<string
     errTail = (errTail + chunk.toString('utf8')).slice(-8192);
   });
   const exited = new Promise<void>((ok) => child.once('exit', () => (children.delete(child), ok())));
-  const port = await new Promise<number>((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within 90 s:\n${errTail}`)), 90_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
-      if (line) {
-        clearTimeout(timer);
-        ok((JSON.parse(line) as { port: number }).port);
+  let out = '';
+  const heapWaiters: ((mb: number | undefined) => void)[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = out.indexOf('\n')) >= 0) {
+      const line = out.slice(0, newline);
+      out = out.slice(newline + 1);
+      if (line.startsWith('{"heapUsedAfterGcMb"')) {
+        const report = JSON.parse(line) as { heapUsedAfterGcMb: number; gc: boolean };
+        heapWaiters.shift()?.(report.gc ? report.heapUsedAfterGcMb : undefined);
+      } else if (line.startsWith('{"port"')) {
+        child.stdout!.emit('ready', (JSON.parse(line) as { port: number }).port);
       }
+    }
+  });
+  const port = await new Promise<number>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${name} did not start within 90 s:\n${errTail}`)), 90_000);
+    child.stdout!.once('ready', (p: number) => {
+      clearTimeout(timer);
+      ok(p);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -104,6 +117,13 @@ async function startServer(name: string, script: string, extraEnv: Record<string
     name,
     pid: child.pid!,
     origin: `http://127.0.0.1:${port}`,
+    heapAfterGc() {
+      return new Promise((ok) => {
+        const timer = setTimeout(() => ok(undefined), 5_000);
+        heapWaiters.push((mb) => (clearTimeout(timer), ok(mb)));
+        child.kill('SIGUSR2');
+      });
+    },
     async stop() {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -232,6 +252,9 @@ interface LeakReport {
   lastMedianMb: number;
   growthMb: number;
   maxMb: number;
+  /** Heap in use after a full GC, before and after the window (the retained-memory view). */
+  heapAfterGcStartMb?: number;
+  heapAfterGcEndMb?: number;
   thresholdMb: number;
   non2xx: number;
   errors: number;
@@ -240,13 +263,20 @@ interface LeakReport {
   samples: { t: number; mb: number }[];
 }
 
-/** RSS of (b) under load for LEAK_SECONDS after a warm-up: last 10 s vs first 10 s. */
+/**
+ * RSS of (b) under load for LEAK_SECONDS after a warm-up: last 10 s vs first 10 s. The window
+ * opens with a full GC: without it, the first minute under load shows V8 growing its old
+ * generation toward a limit set while idle (start-up), a ramp that is not a leak and ends at
+ * the first major GC. The heap in use after a full GC at both ends is reported beside.
+ */
 async function leakCheck(server: Server, target: Target): Promise<LeakReport> {
-  process.stdout.write(`  leak check: warm-up ${LEAK_WARMUP} s, then ${LEAK_SECONDS} s of (b), RSS every second… `);
+  process.stdout.write(`  leak check: warm-up ${LEAK_WARMUP} s, full GC, then ${LEAK_SECONDS} s of (b), RSS every second… `);
   if (LEAK_WARMUP > 0) await load(target, LEAK_WARMUP);
+  const heapStart = await server.heapAfterGc();
   const stop = sampleRss(server.pid, 1000);
   const r = await load(target, LEAK_SECONDS);
   const samples = stop();
+  const heapEnd = await server.heapAfterGc();
   const window = Math.min(10, LEAK_SECONDS / 3);
   const first = samples.filter((s) => s.t <= window).map((s) => s.mb);
   const last = samples.filter((s) => s.t > LEAK_SECONDS - window).map((s) => s.mb);
@@ -257,14 +287,18 @@ async function leakCheck(server: Server, target: Target): Promise<LeakReport> {
     lastMedianMb: round(median(last), 1),
     growthMb: round(growth, 1),
     maxMb: round(Math.max(...samples.map((s) => s.mb)), 1),
+    ...(heapStart !== undefined ? { heapAfterGcStartMb: heapStart } : {}),
+    ...(heapEnd !== undefined ? { heapAfterGcEndMb: heapEnd } : {}),
     thresholdMb: LEAK_THRESHOLD_MB,
     non2xx: r.non2xx,
     errors: r.errors,
     rps: round(r.requests.average, 0),
-    pass: growth <= LEAK_THRESHOLD_MB,
+    pass: growth <= LEAK_THRESHOLD_MB && (heapStart === undefined || heapEnd === undefined || heapEnd - heapStart <= LEAK_THRESHOLD_MB),
     samples: samples.map((s) => ({ t: round(s.t, 1), mb: round(s.mb, 1) })),
   };
-  process.stdout.write(`first 10 s ${report.firstMedianMb} MB, last 10 s ${report.lastMedianMb} MB (${growth >= 0 ? '+' : ''}${report.growthMb} MB) → ${report.pass ? 'flat' : 'GROWS'}\n`);
+  process.stdout.write(
+    `RSS first 10 s ${report.firstMedianMb} MB, last 10 s ${report.lastMedianMb} MB (${growth >= 0 ? '+' : ''}${report.growthMb} MB), max ${report.maxMb} MB; heap after GC ${heapStart ?? '?'} → ${heapEnd ?? '?'} MB → ${report.pass ? 'flat' : 'GROWS'}\n`,
+  );
   return report;
 }
 
@@ -448,7 +482,10 @@ function markdown(report: {
   if (report.leak) {
     const l = report.leak;
     lines.push('## Leak check', '');
-    lines.push(`${l.seconds} s of (b) at ${l.rps} req/s after a warm-up: RSS median ${l.firstMedianMb} MB over the first 10 s, ${l.lastMedianMb} MB over the last 10 s (${l.growthMb >= 0 ? '+' : ''}${l.growthMb} MB; threshold ${l.thresholdMb} MB), max ${l.maxMb} MB; non-2xx ${l.non2xx}, errors ${l.errors}.`, '');
+    lines.push(
+      `${l.seconds} s of (b) at ${l.rps} req/s after a warm-up and a full GC: RSS median ${l.firstMedianMb} MB over the first 10 s, ${l.lastMedianMb} MB over the last 10 s (${l.growthMb >= 0 ? '+' : ''}${l.growthMb} MB; threshold ${l.thresholdMb} MB), max ${l.maxMb} MB; heap in use after a full GC ${l.heapAfterGcStartMb ?? '?'} MB before and ${l.heapAfterGcEndMb ?? '?'} MB after; non-2xx ${l.non2xx}, errors ${l.errors}.`,
+      '',
+    );
   }
   const notes = join(ROOT, 'bench/notes.md');
   if (existsSync(notes)) lines.push(readFileSync(notes, 'utf8').trim(), '');

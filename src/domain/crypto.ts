@@ -29,9 +29,18 @@ export function newOpaqueToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** What the store keeps instead of a token. Tokens are random, so a plain hash suffices. */
+/** A plain hash of a token, for in-memory keys (rate limits). Tokens are random, so it suffices there. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * What the store keeps instead of a token: keyed by CREDENTIALS_KEY, so a new key makes
+ * every earlier token unknown (403, sign in again) instead of leaving logins whose sealed
+ * credentials can no longer be opened.
+ */
+export function storedTokenHash(keys: Keys, token: string): string {
+  return keyedHash(keys, 'token', token);
 }
 
 /** A random id with a readable prefix, e.g. mv_3k9f…; 16 base32-ish characters. */

@@ -58,8 +58,14 @@ export async function requestMovement(ctx: DomainContext, caller: Caller, reques
     throw error;
   }
   ctx.log.info({ movement: recorded.movement.id, retry: !recorded.created, status: recorded.movement.status }, recorded.created ? 'movement recorded' : 'movement retried');
-  const movement = await driveWithLease(ctx, recorded.movement, owner);
-  return answer(movement);
+  let movement = recorded.movement;
+  // Retried under a newer sign-in of the same customer (the first token expired or was
+  // replaced): the movement goes on under this login, or the 450 it answers could never be
+  // validated (/validate_otp looks for the caller's own login's movement).
+  if (!recorded.created && movement.grant_id !== caller.grant.id && !isTerminal(movement.status)) {
+    movement = await ctx.store.updateMovement(movement.id, { grant_id: caller.grant.id }, ctx.now());
+  }
+  return answer(await driveWithLease(ctx, movement, owner));
 }
 
 /** What the platform is told about a movement in a given state. */

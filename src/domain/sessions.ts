@@ -6,7 +6,7 @@
 import type { Grant } from '../adapters/store/store.js';
 import { ApiError, forbidden, invalidField, otpRequired } from '../errors.js';
 import type { DomainContext } from './context.js';
-import { hashToken, newId, newOpaqueToken, seal, unseal, userIdFor } from './crypto.js';
+import { newId, newOpaqueToken, seal, storedTokenHash, unseal, userIdFor } from './crypto.js';
 import { otpDetailsOf, parsePending, pendingFrom } from './otp.js';
 import { toApiError } from './verify-errors.js';
 
@@ -21,6 +21,12 @@ export interface Caller {
   tokenHash: string;
   /** Set when this call rotated the token: the platform must use it from now on. */
   newToken?: string;
+  /**
+   * The token is old enough to be replaced. Done only once the answer is a 200 (see
+   * rotateIfDue): a successor sent with no other answer never reaches the platform, yet the
+   * old token would be retired and stop working after the grace period.
+   */
+  rotationDue?: boolean;
 }
 
 const MAX_CREDENTIAL_LENGTH = 256;
@@ -60,7 +66,7 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
       last_used_at: now,
       absolute_expires_at: now + ctx.config.tokenAbsoluteTtlSeconds * 1000,
     },
-    hashToken(token),
+    storedTokenHash(ctx.keys, token),
   );
   ctx.log.info({ user_id: userId, grant: grantId, otp_pending: Boolean(pending) }, 'customer signed in');
   return { userId, token };
@@ -86,7 +92,7 @@ function rethrow(error: unknown): never {
 export async function authenticate(ctx: DomainContext, token: unknown, bodyUserId: unknown): Promise<Caller> {
   if (typeof token !== 'string' || token.length === 0) throw forbidden('The token header is required');
   if (token.length > 512) throw forbidden('The token is not valid');
-  const tokenHash = hashToken(token);
+  const tokenHash = storedTokenHash(ctx.keys, token);
   const found = await ctx.store.findToken(tokenHash);
   if (!found || found.grant.status === 'ended') throw forbidden('The token is not valid or has expired: call /token again');
   const { grant } = found;
@@ -106,15 +112,22 @@ export async function authenticate(ctx: DomainContext, token: unknown, bodyUserI
     grant.last_used_at = now;
   }
   const caller: Caller = { grant, tokenHash };
-  if (found.retiredAt === null && now - found.createdAt > (idleMs / 3)) caller.newToken = await rotate(ctx, caller);
+  if (found.retiredAt === null && now - found.createdAt > idleMs / 3) caller.rotationDue = true;
   return caller;
+}
+
+/** Rotates a token that is due, for an answer that carries the successor (a 200). */
+export async function rotateIfDue(ctx: DomainContext, caller: Caller): Promise<string | undefined> {
+  if (caller.rotationDue && !caller.newToken) await rotate(ctx, caller);
+  return caller.newToken;
 }
 
 /** Issues a successor token; the predecessor stays valid for the rotation grace period. */
 export async function rotate(ctx: DomainContext, caller: Caller): Promise<string> {
   const token = newOpaqueToken();
-  await ctx.store.rotateToken(caller.grant.id, caller.tokenHash, hashToken(token), ctx.now());
+  await ctx.store.rotateToken(caller.grant.id, caller.tokenHash, storedTokenHash(ctx.keys, token), ctx.now());
   caller.newToken = token;
+  caller.rotationDue = false;
   return token;
 }
 
@@ -134,5 +147,10 @@ export function requireSignedInNoOtp(caller: Caller): void {
 
 export function credentialsOf(ctx: DomainContext, grant: Grant): Credentials {
   if (!grant.sealed_credentials) throw forbidden('The token has expired: call /token again');
-  return JSON.parse(unseal(ctx.keys, grant.sealed_credentials, grant.id)) as Credentials;
+  try {
+    return JSON.parse(unseal(ctx.keys, grant.sealed_credentials, grant.id)) as Credentials;
+  } catch {
+    // sealed under another CREDENTIALS_KEY (or damaged): this sign-in cannot be used again
+    throw forbidden('The sign-in can no longer be used: call /token again');
+  }
 }

@@ -9,7 +9,7 @@
  * - BENCH_LEDGER_ROWS=N seeds N processed movements for the user `test` through the Store
  *   (rows inserted directly, not N real transfers through Verify).
  *
- * Prints one JSON line `{"port":N}` on stdout when ready. Tokens never leave this process:
+ * Prints one JSON line `{"port":N}` on stdout when ready (and a heap line on SIGUSR2). Tokens never leave this process:
  * the load generator signs in over HTTP itself. SIGTERM stops it cleanly (so --cpu-prof
  * can write its profile).
  */
@@ -73,6 +73,14 @@ const stop = () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+
+// The leak check's probe (node --expose-gc): a full collection, then the heap still in use,
+// which grows only if something is retained (RSS alone also follows V8's heap sizing).
+process.on('SIGUSR2', () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  process.stdout.write(`${JSON.stringify({ heapUsedAfterGcMb: Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 10) / 10, gc: Boolean(gc) })}\n`);
+});
 
 /**
  * The ledger of user `test`: a sign-in in this process (to learn the stable user and

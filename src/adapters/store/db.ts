@@ -2,7 +2,7 @@
  * Opens the store named by DATABASE_URL (SQLite file by default, or PostgreSQL) and runs
  * the one set of migrations both dialects share.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type SqliteDialectConfig } from 'kysely';
@@ -25,6 +25,9 @@ export function openDatabase(url: string): { db: Kysely<Database>; dialect: Dial
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   sqlite.pragma('journal_mode = WAL');
+  // Owner only, like dev-secrets.json: the file holds IBANs and sealed credentials (SQLite
+  // gives the -wal and -shm files the database file's mode).
+  if (path !== ':memory:') for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
   sqlite.pragma('synchronous = FULL'); // a movement recorded is a movement on disk
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');

@@ -235,11 +235,12 @@ export class Store {
     return this.db.transaction().execute(async (trx) => {
       await this.lockUser(trx, movement.user_id);
       if (movement.idempotency_key) {
+        // a key names one request of the customer, whichever operation: reused on /payment
+        // after /transfer it is a conflict (the fingerprint has the kind), not a new movement
         const existing = await trx
           .selectFrom('movements')
           .selectAll()
           .where('user_id', '=', movement.user_id)
-          .where('kind', '=', movement.kind)
           .where('idempotency_key', '=', movement.idempotency_key)
           .executeTakeFirst();
         if (existing) {
