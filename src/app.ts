@@ -209,7 +209,7 @@ function sendError(error: FastifyError & { errors?: unknown[] }, request: Fastif
   if (status === 415) return sendApiError(reply, new ApiError(400, 'invalid_request', 'body: Content-Type must be application/json'));
   if (status === 429) return sendApiError(reply, new ApiError(429, 'rate_limited', 'Too many requests; slow down', undefined, 1));
   if (status >= 400 && status < 500) {
-    return sendApiError(reply, new ApiError(400, 'invalid_request', error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'body: is not valid JSON' : safeMessage(error)));
+    return sendApiError(reply, new ApiError(400, 'invalid_request', error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'body: is not valid JSON, or holds a forbidden __proto__ or constructor.prototype key' : safeMessage(error)));
   }
   request.log.error({ err: error }, 'request failed');
   return sendApiError(reply, new ApiError(500, 'internal_error', 'Something went wrong on our side; the request may be retried'));

@@ -88,11 +88,14 @@ export function entriesOf(m: LedgerRow): Transaction[] {
     currency: m.currency,
     category: m.category,
     status: posted ? 'posted' : 'pending',
-    transactionDate: m.requested_date ?? day(m.created_at),
+    // Verify executes at once: the transaction date is the day it was made, the same date the
+    // start_date/end_date filter uses; a date the platform asked for is kept in meta
+    transactionDate: day(m.created_at),
     postDate: posted && m.completed_at !== null ? day(m.completed_at) : undefined,
     meta: [
       { name: 'reference_number', value: m.verify_reference_id ?? m.verify_transfer_id ?? m.id },
       { name: m.kind === 'payment' ? 'payment_id' : 'transfer_id', value: m.id },
+      ...(m.requested_date ? [{ name: 'requested_date', value: m.requested_date }] : []),
     ],
   };
   const entries: Transaction[] = [entry(shared, m.source_account_id, `${m.id}-debit`, 'debit', m.description)];

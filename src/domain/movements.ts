@@ -162,7 +162,7 @@ async function validate(ctx: DomainContext, caller: Caller, request: MovementReq
   };
 }
 
-/** A date must be a real calendar date and not in the future anywhere on Earth (UTC+14). */
+/** A date must be a real calendar date and today somewhere on Earth (UTC-12 to UTC+14). */
 function checkDate(value: unknown, now: number): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) throw invalidField('date', 'must be a date written YYYY-MM-DD');
@@ -170,6 +170,9 @@ function checkDate(value: unknown, now: number): string | undefined {
   if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== value) throw invalidField('date', 'is not a calendar date');
   const latestToday = new Date(now + 14 * 3600_000).toISOString().slice(0, 10);
   if (value > latestToday) throw invalidField('date', 'must not be in the future: transfers are executed immediately');
+  // nor back-dated: the earliest "today" on Earth is UTC-12
+  const earliestToday = new Date(now - 12 * 3600_000).toISOString().slice(0, 10);
+  if (value < earliestToday) throw invalidField('date', 'must not be in the past: transfers are executed immediately');
   return value;
 }
 

@@ -138,6 +138,7 @@ describe('transfers and payments', () => {
       [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 1, currency_code: 'USD' }, /^currency_code/],
       [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 1, date: '2999-01-01' }, /^date/],
       [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 1, date: '2024-02-30' }, /^date/],
+      [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 1, date: '2020-01-15' }, /^date: must not be in the past/],
       [{ dest_account_id: usd.account_id, amount: 1 }, /^source_account_id/],
     ];
     for (const [body, field] of cases) {
