@@ -17,7 +17,8 @@
  * BENCH_LOG_FILE (/dev/null), BENCH_CPU_PROF=1 (node --cpu-prof into bench/profiles/),
  * BENCH_STRICT=1 (exit 1 when a target is missed). Flags: --only=a,b,c,d,economy,
  * BENCH_NODE_ARGS and BENCH_CONNECTOR_ENV (comma-separated K=V) for experiments;
- * --leak-only, --no-write (keep bench/results.* as they are).
+ * --leak-only, --no-write (keep bench/results.* as they are), --render (results.md again from
+ * results.json, baseline.json and notes.md, without measuring).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -393,7 +394,16 @@ async function main(): Promise<void> {
 
   const loadAfter = loadavg().map((x) => round(x, 2));
   const ratio = (x?: Measurement, y?: Measurement) => (x && y ? round(x.rps / y.rps, 3) : undefined);
-  const ratios = { b_a: ratio(results.b, results.a), c_a: ratio(results.c, results.a), b_d: ratio(results.b, results.d) };
+  const cpuShare = (x?: Measurement, y?: Measurement) => (x && y ? round(y.cpuUsPerRequest / x.cpuUsPerRequest, 3) : undefined);
+  const ratios = {
+    b_a: ratio(results.b, results.a),
+    c_a: ratio(results.c, results.a),
+    b_d: ratio(results.b, results.d),
+    // the same ratios from server CPU per request: barely moved by other load on the machine
+    b_a_cpu: cpuShare(results.b, results.a),
+    c_a_cpu: cpuShare(results.c, results.a),
+    b_d_cpu: cpuShare(results.b, results.d),
+  };
   const targets = targetsOf(results, ratios, leak, economy);
   const report = {
     date: new Date().toISOString(),
@@ -408,7 +418,7 @@ async function main(): Promise<void> {
 
   console.log('');
   console.log(table(results));
-  console.log(`ratios: b/a ${ratios.b_a ?? '–'}, c/a ${ratios.c_a ?? '–'}, b/d ${ratios.b_d ?? '–'}`);
+  console.log(`ratios: b/a ${ratios.b_a ?? '–'}, c/a ${ratios.c_a ?? '–'}, b/d ${ratios.b_d ?? '–'} (from CPU per request: ${ratios.b_a_cpu ?? '–'}, ${ratios.c_a_cpu ?? '–'}, ${ratios.b_d_cpu ?? '–'})`);
   for (const t of targets) console.log(`${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.value} (target ${t.target})`);
   console.log(`load average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`);
 
@@ -468,10 +478,15 @@ function markdown(report: {
   lines.push(`Each server in its own process on 127.0.0.1; autocannon, ${report.settings.connections} connections, ${report.settings.warmupSeconds} s warm-up then ${report.settings.durationSeconds} s. Connector logs at \`info\` to \`${report.settings.logFile}\`; rate limits raised to 10⁹ per window for the bench (the defaults would answer 429).`, '');
   lines.push(table(report.results), '');
   const r = report.ratios;
-  lines.push(`Ratios: **b/a ${r.b_a ?? '–'}**, **c/a ${r.c_a ?? '–'}**, **b/d ${r.b_d ?? '–'}**.`, '');
+  lines.push(
+    `Ratios of req/s: **b/a ${r.b_a ?? '–'}**, **c/a ${r.c_a ?? '–'}**, **b/d ${r.b_d ?? '–'}**. The same from server CPU per request (what the ratio would be if the server alone were the limit; little moved by other load on the machine): b/a ${r.b_a_cpu ?? '–'}, c/a ${r.c_a_cpu ?? '–'}, b/d ${r.b_d_cpu ?? '–'}.`,
+    '',
+  );
   lines.push('| target | measured | wanted | |', '|---|---|---|---|');
   for (const t of report.targets) lines.push(`| ${t.name} | ${t.value} | ${t.target} | ${t.pass ? 'pass' : '**miss**'} |`);
   lines.push('');
+  const baselineFile = join(ROOT, 'bench/baseline.json');
+  if (existsSync(baselineFile)) lines.push(...beforeAfter(JSON.parse(readFileSync(baselineFile, 'utf8')) as Baseline, report));
   if (report.economy) {
     lines.push('## Verify economy of one conversation', '');
     lines.push('| turn | HTTP | Verify calls | minimum | operations |', '|---|---:|---:|---:|---|');
@@ -492,4 +507,45 @@ function markdown(report: {
   return `${lines.join('\n')}\n`;
 }
 
-await main();
+interface Baseline {
+  date: string;
+  note?: string;
+  command?: string;
+  machine: { loadBefore: number[]; loadAfter: number[] };
+  results: Record<string, Measurement>;
+  ratios: Record<string, number | undefined>;
+  economy?: { total: number; minimum: number };
+  leak?: LeakReport;
+}
+
+/** bench/baseline.json: the same benchmark before this issue's changes, side by side. */
+function beforeAfter(before: Baseline, after: { results: Record<string, Measurement>; ratios: Record<string, number | undefined>; economy?: { total: number }; leak?: LeakReport }): string[] {
+  const lines = ['## Before and after', ''];
+  if (before.note) lines.push(before.note, '');
+  lines.push(`Before: ${before.date}, load average ${before.machine.loadBefore.join(' ')}${before.command ? `; \`${before.command}\`` : ''}.`, '');
+  lines.push('| server | req/s before → after | p99 ms before → after | RSS max MB before → after | CPU µs/req before → after |', '|---|---:|---:|---:|---:|');
+  for (const k of ['a', 'b', 'c', 'd']) {
+    const x = before.results[k];
+    const y = after.results[k];
+    if (!x || !y) continue;
+    lines.push(`| ${y.label} | ${x.rps} → **${y.rps}** | ${x.p99} → **${y.p99}** | ${x.rssMaxMb} → **${y.rssMaxMb}** | ${x.cpuUsPerRequest} → **${y.cpuUsPerRequest}** |`);
+  }
+  const pair = (k: string) => `${before.ratios[k] ?? '–'} → **${after.ratios[k] ?? '–'}**`;
+  lines.push(`| ratios b/a, c/a, b/d (req/s) | ${pair('b_a')}, ${pair('c_a')}, ${pair('b_d')} | | | |`);
+  lines.push(`| ratios b/a, c/a, b/d (CPU) | ${pair('b_a_cpu')}, ${pair('c_a_cpu')}, ${pair('b_d_cpu')} | | | |`);
+  if (before.economy && after.economy) lines.push(`| Verify calls of the conversation | ${before.economy.total} → **${after.economy.total}** | | | |`);
+  if (before.leak && after.leak) {
+    lines.push(`| leak check: RSS growth over ${after.leak.seconds} s (max) | ${before.leak.growthMb} MB (${before.leak.maxMb}) → **${after.leak.growthMb} MB (${after.leak.maxMb})** | | | |`);
+    lines.push(`| leak check: heap in use after a full GC, start → end | before ${before.leak.heapAfterGcStartMb ?? '?'} → ${before.leak.heapAfterGcEndMb ?? '?'} MB; after **${after.leak.heapAfterGcStartMb ?? '?'} → ${after.leak.heapAfterGcEndMb ?? '?'} MB** | | | |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+if (args.includes('--render')) {
+  // results.md again from results.json (after editing bench/notes.md), without measuring
+  writeFileSync(join(ROOT, 'bench/results.md'), markdown(JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8'))));
+  console.log('wrote bench/results.md');
+} else {
+  await main();
+}

@@ -61,6 +61,11 @@ const TOKEN_CACHE_ENTRIES = 10_000;
 
 export class Store {
   private readonly tokenCacheMs: number;
+  /**
+   * Every request looks its token up: that query is built and compiled once, not per call
+   * (no Kysely plugin rewrites queries or results here, so reusing it is safe).
+   */
+  private readonly tokenQuery: ReturnType<typeof tokenQueryOf>;
   private readonly tokenCache = new Map<string, { found: FoundToken; until: number }>();
   /** grant id → its cached token hashes, so a write forgets them without a scan. */
   private readonly cachedTokensOfGrant = new Map<string, Set<string>>();
@@ -73,6 +78,7 @@ export class Store {
     options: StoreOptions,
   ) {
     this.tokenCacheMs = options.tokenCacheMs ?? 0;
+    this.tokenQuery = tokenQueryOf(db);
   }
 
   static async open(url: string, options: StoreOptions = {}): Promise<Store> {
@@ -146,13 +152,8 @@ export class Store {
   }
 
   private async readToken(tokenHash: string): Promise<FoundToken | undefined> {
-    const row = await this.db
-      .selectFrom('tokens')
-      .innerJoin('grants', 'grants.id', 'tokens.grant_id')
-      .selectAll('grants')
-      .select(['tokens.created_at as token_created_at', 'tokens.retired_at as token_retired_at'])
-      .where('tokens.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const query: typeof this.tokenQuery = { ...this.tokenQuery, parameters: [tokenHash] };
+    const [row] = (await this.db.executeQuery(query)).rows;
     if (!row) return undefined;
     const { token_created_at, token_retired_at, ...grant } = row;
     return { grant, createdAt: token_created_at, retiredAt: token_retired_at };
@@ -416,4 +417,14 @@ export class Store {
 /** Callers may change the grant they get (e.g. last_used_at): never hand out the cached object. */
 function copyFound(found: FoundToken): FoundToken {
   return { grant: { ...found.grant }, createdAt: found.createdAt, retiredAt: found.retiredAt };
+}
+
+function tokenQueryOf(db: Kysely<Database>) {
+  return db
+    .selectFrom('tokens')
+    .innerJoin('grants', 'grants.id', 'tokens.grant_id')
+    .selectAll('grants')
+    .select(['tokens.created_at as token_created_at', 'tokens.retired_at as token_retired_at'])
+    .where('tokens.token_hash', '=', '')
+    .compile();
 }
