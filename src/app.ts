@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import { normalizeIP } from '@fastify/rate-limit';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from './config.js';
-import { hashToken, secretDigest, secretMatches } from './domain/crypto.js';
+import { secretDigest, secretMatches, storedTokenHash } from './domain/crypto.js';
 import type { DomainContext } from './domain/context.js';
 import { authenticate, rotateIfDue } from './domain/sessions.js';
 import { ApiError } from './errors.js';
@@ -22,8 +22,11 @@ import { runWithVerifyDeadline } from './adapters/verify/deadline.js';
 import { serviceHandlers } from './routes/index.js';
 import { securityHeaders } from './security-headers.js';
 import { AccessLogController } from './access-log.js';
+import { stdoutLines } from './log-destination.js';
+import { lazyChildLogger } from './request-logger.js';
 import { Metrics } from './observability/metrics.js';
-import { observability } from './observability/plugin.js';
+import { appendRouteHook, observability } from './observability/plugin.js';
+import { RateLimiter, type Verdict } from './rate-limit.js';
 import { RequestContext } from './observability/request-context.js';
 
 export const KASISTO_SPEC = fileURLToPath(new URL('../spec/kasisto.yaml', import.meta.url));
@@ -77,6 +80,8 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // stdout, one write per event-loop turn (see log-destination.ts)
+    stream: stdoutLines(),
   };
 }
 
@@ -84,85 +89,123 @@ export interface ConnectorOptions {
   ctx: DomainContext;
 }
 
-/** The Kasisto API under BASE_PATH: security, validation, errors, the ten operations. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The token header's keyed hash: worked out once, for the rate limit, and reused by authenticate. */
+    tokenHash?: string;
+  }
+}
+
+/**
+ * The Kasisto API under BASE_PATH: security, validation, errors, the ten operations.
+ * Its per-request work sits in synchronous hooks attached to the API's own routes when they
+ * are added (what each route needs is known then: no per-request lookups of the route, no
+ * promise per hook, nothing run for routes that do not need it).
+ */
 export const connector = fp(
   async function connector(app: FastifyInstance, { ctx }: ConnectorOptions) {
     const { config } = ctx;
     const accepted = config.kasistoSecrets.map(secretDigest);
     const apiPrefix = `${config.basePath}/`;
-
-    // 401 before parsing or validating anything, in constant time.
-    app.addHook('onRequest', async (request) => {
-      // Node's own check would answer a bare 400 without the error body (see requireHostHeader in build()).
-      if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new ApiError(400, 'invalid_request', 'Host: the header is required in HTTP/1.1');
-      if (!routedPath(request).startsWith(apiPrefix) || request.routeOptions.config?.probe) return;
-      if (!secretMatches(request.headers.secret as string | undefined, accepted)) {
-        throw new ApiError(401, 'unauthorized', 'The secret header is missing or wrong');
-      }
-    });
-
-    // All Verify calls of one Kasisto request share a budget that starts when it arrives.
-    app.addHook('preValidation', (request, reply, done) => {
-      if (!routedPath(request).startsWith(apiPrefix)) return done();
-      runWithVerifyDeadline(performance.now() - reply.elapsedTime + config.verifyBudgetMs, done);
-    });
-
-    // The customer's token is checked once the body is parsed (for its user_id) but before
-    // it is validated: a caller without a valid token gets 403, never a 400 about the body.
     const needsToken = tokenOperations(KASISTO_SPEC);
-    app.addHook('preValidation', async (request) => {
-      const operationId = (request.routeOptions.schema as { operationId?: unknown } | undefined)?.operationId;
-      if (typeof operationId !== 'string' || !needsToken.has(operationId)) return;
-      const body = request.body as { user_id?: unknown } | undefined;
-      request.caller = await authenticate(ctx, request.headers.token, body && typeof body === 'object' && !Array.isArray(body) ? body.user_id : undefined);
+    // Limits are per instance (in memory): N instances allow up to N times the limit.
+    const limiter = new RateLimiter(config.rateLimitWindowSeconds * 1000);
+
+    app.decorateRequest('caller', undefined);
+    app.decorateRequest('tokenHash', undefined);
+
+    // Every request. What no route matched still answers 401 before 404 under the API's path;
+    // the API's routes check the secret in their own hook (guard, below).
+    app.addHook('onRequest', (request, _reply, done) => {
+      // Node's own check would answer a bare 400 without the error body (see requireHostHeader in build()).
+      if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new ApiError(400, 'invalid_request', 'Host: the header is required in HTTP/1.1'));
+      if (request.is404 && routedPath(request).startsWith(apiPrefix) && !secretMatches(request.headers.secret as string | undefined, accepted)) return done(unauthorized());
+      done();
     });
 
-    app.addHook('onSend', async (request, reply, payload) => {
-      // A due rotation happens only on a 200, the one answer the platform takes a token from.
-      if (request.caller && reply.statusCode === 200) {
-        const token = await rotateIfDue(ctx, request.caller).catch((error: unknown) => {
-          request.log.warn({ err: error }, 'token rotation failed; the current token stays valid');
-          return request.caller?.newToken;
-        });
-        if (token) reply.header('token', token);
+    /** onRequest of every API route: the secret, the rate limit, the Verify budget. */
+    const guard = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+      // 401 before parsing or validating anything, in constant time.
+      if (!secretMatches(request.headers.secret as string | undefined, accepted)) return done(unauthorized());
+      // Only callers that presented the secret are counted (the rest got a constant-time 401):
+      // by the customer's token when one is sent (its keyed hash, as the store knows it), else
+      // by client address (TRUST_PROXY decides which).
+      const token = request.headers.token;
+      let verdict: Verdict;
+      if (typeof token === 'string' && token.length > 0) {
+        const hash = storedTokenHash(ctx.keys, token);
+        request.tokenHash = hash;
+        verdict = limiter.hit(`token:${hash}`, config.rateLimitPerToken);
+      } else {
+        verdict = limiter.hit(`address:${normalizeIP(request.ip)}`, config.rateLimitPerAddress);
       }
-      reply.header('cache-control', 'no-store');
-      return payload;
+      if (!verdict.allowed) {
+        const seconds = verdict.retryAfterSeconds;
+        return done(new ApiError(429, 'rate_limited', `Too many requests; retry in ${seconds} second${seconds === 1 ? '' : 's'}`, undefined, seconds));
+      }
+      // All Verify calls of one Kasisto request share a budget that starts when it arrives.
+      runWithVerifyDeadline(performance.now() - reply.elapsedTime + config.verifyBudgetMs, done);
+    };
+
+    // preValidation of the operations that take a token: checked once the body is parsed (for
+    // its user_id) but before it is validated, so a caller without a valid token gets 403,
+    // never a 400 about the body.
+    const checkToken = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+      const body = request.body as { user_id?: unknown } | undefined;
+      const userId = body && typeof body === 'object' && !Array.isArray(body) ? body.user_id : undefined;
+      authenticate(ctx, request.headers.token, userId, request.tokenHash).then((caller) => {
+        request.caller = caller;
+        done();
+      }, done);
+    };
+
+    // onSend of the same operations. A due rotation happens only on a 200, the one answer the
+    // platform takes a token from.
+    const passToken = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void): void => {
+      const caller = request.caller;
+      if (!caller || reply.statusCode !== 200) return done(null, payload);
+      if (!caller.rotationDue || caller.newToken) {
+        if (caller.newToken) reply.header('token', caller.newToken);
+        return done(null, payload);
+      }
+      rotateIfDue(ctx, caller)
+        .catch((error: unknown) => {
+          request.log.warn({ err: error }, 'token rotation failed; the current token stays valid');
+          return caller.newToken;
+        })
+        .then((token) => {
+          if (token) reply.header('token', token);
+          done(null, payload);
+        });
+    };
+
+    app.addHook('onRoute', (route) => {
+      if (route.config?.probe || !route.url.startsWith(apiPrefix)) return;
+      appendRouteHook(route, 'onRequest', guard);
+      const operationId = (route.schema as { operationId?: unknown } | undefined)?.operationId;
+      if (typeof operationId === 'string' && needsToken.has(operationId)) {
+        appendRouteHook(route, 'preValidation', checkToken);
+        appendRouteHook(route, 'onSend', passToken);
+      }
     });
 
     app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
     app.setNotFoundHandler((request, reply) => sendNotFound(request, reply));
 
-    // Route-level onRequest hooks run after the instance's, so the limit counts only callers
-    // that presented the secret (the rest get a constant-time 401 and cost nothing more).
-    // Limits are per instance (in-memory store): N instances allow up to N times the limit.
-    await app.register(rateLimit, {
-      global: true,
-      hook: 'onRequest',
-      timeWindow: config.rateLimitWindowSeconds * 1000,
-      max: (_request: FastifyRequest, key: string) => (key.startsWith('token:') ? config.rateLimitPerToken : config.rateLimitPerAddress),
-      keyGenerator: rateLimitKey,
-      cache: 10_000,
-      errorResponseBuilder: (_request, context) =>
-        new ApiError(429, 'rate_limited', `Too many requests; retry in ${context.after}`, undefined, Math.max(1, Math.ceil(context.ttl / 1000))),
-    });
-
+    // No securityHandlers: glue would wrap each route's in an async preHandler looping over
+    // the spec's schemes, while both are checked above, earlier (the secret before the body
+    // is read, the token before validation). A route the token check missed fails closed:
+    // its handler finds no caller (callerOf) and answers 500.
     await app.register(openapiGlue, {
       specification: KASISTO_SPEC,
       prefix: config.basePath,
       serviceHandlers: serviceHandlers(ctx),
-      securityHandlers: {
-        // checked in onRequest above, before the body is even read
-        secret: async () => {},
-        // checked in preValidation above; this only guards against a route it missed
-        token: async (request: FastifyRequest) => {
-          if (!request.caller) throw new ApiError(403, 'forbidden', 'The token header is required');
-        },
-      },
     });
   },
   { name: 'kasisto-connector', fastify: '5.x' },
 );
+
+const unauthorized = () => new ApiError(401, 'unauthorized', 'The secret header is missing or wrong');
 
 /**
  * The path the router matched, not the raw request target: an absolute-form target
@@ -171,12 +214,6 @@ export const connector = fp(
  */
 function routedPath(request: FastifyRequest): string {
   return request.routeOptions.url ?? request.url.replace(/^[a-z][a-z\d+.-]*:\/\/[^/]*/i, '');
-}
-
-/** The customer's token (hashed: keys stay in memory) when one is sent, else the client address (TRUST_PROXY decides which). */
-function rateLimitKey(request: FastifyRequest): string {
-  const token = request.headers.token;
-  return typeof token === 'string' && token.length > 0 ? `token:${hashToken(token)}` : `address:${normalizeIP(request.ip)}`;
 }
 
 function sendApiError(reply: FastifyReply, error: ApiError): void {
@@ -281,6 +318,8 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
     return503OnClosing: true,
     requestIdHeader: false,
     logController,
+    // request.log is made only if something logs through it (see request-logger.ts)
+    childLoggerFactory: lazyChildLogger,
     genReqId: (req) => {
       const given = req.headers['request_id'];
       return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
@@ -310,6 +349,8 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
   await app.register(securityHeaders, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     hsts: https || config.tlsTerminatedByProxy ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    // nothing the connector answers may be kept by a cache
+    alsoSet: { 'cache-control': 'no-store' },
   });
   await app.register(observability, { ctx, metrics, requestContext });
   await app.register(connector, { ctx });

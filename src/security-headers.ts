@@ -26,10 +26,15 @@ export async function helmetHeaders(options: FastifyHelmetOptions): Promise<Reco
   return headers;
 }
 
+export type SecurityHeadersOptions = FastifyHelmetOptions & {
+  /** More fixed headers for every reply (e.g. cache-control), set in the same call. */
+  alsoSet?: Record<string, string>;
+};
+
 /** Sets helmet's headers (computed once) on every reply, before anything can fail. */
 export const securityHeaders = fp(
-  async function securityHeaders(app: FastifyInstance, options: FastifyHelmetOptions) {
-    const headers = await helmetHeaders(options);
+  async function securityHeaders(app: FastifyInstance, { alsoSet, ...options }: SecurityHeadersOptions) {
+    const headers = { ...(await helmetHeaders(options)), ...alsoSet };
     app.addHook('onRequest', (_request, reply, done) => {
       reply.headers(headers);
       done();

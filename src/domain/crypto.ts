@@ -4,7 +4,7 @@
  * secret comparison. One master key (CREDENTIALS_KEY) is split with HKDF so that the
  * sealing key and the pseudonym key are never the same bytes.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Keys {
   seal: Buffer;
@@ -27,11 +27,6 @@ export function deriveKeys(master: Buffer): Keys {
 /** A new opaque bearer value: 256 random bits, base64url (43 characters). */
 export function newOpaqueToken(): string {
   return randomBytes(32).toString('base64url');
-}
-
-/** A plain hash of a token, for in-memory keys (rate limits). Tokens are random, so it suffices there. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /**
@@ -93,7 +88,8 @@ export function unseal(keys: Keys, sealed: string, associatedData: string): stri
  */
 export function secretMatches(presented: string | undefined, accepted: readonly Buffer[]): boolean {
   if (typeof presented !== 'string') return false;
-  const digest = createHash('sha256').update(presented).digest();
+  // one-shot hash(): half the cost of createHash().update().digest(), on every request
+  const digest = hash('sha256', presented, 'buffer');
   let match = false;
   for (const candidate of accepted) match = timingSafeEqual(digest, candidate) || match;
   return match;

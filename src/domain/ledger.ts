@@ -4,7 +4,7 @@
  * on the other; a payment is a debit. Amounts are positive; the type tells the direction.
  */
 import type { components } from '../../generated/kasisto.js';
-import type { LedgerRow } from '../adapters/store/store.js';
+import type { LedgerQuery, LedgerRow } from '../adapters/store/store.js';
 import { invalidField } from '../errors.js';
 import type { DomainContext } from './context.js';
 import { fromMinorUnits } from './money.js';
@@ -24,6 +24,22 @@ export interface TransactionCriteria {
 }
 
 export async function searchTransactions(ctx: DomainContext, userId: string, criteria: TransactionCriteria): Promise<Transaction[]> {
+  return findTransactions(ctx, transactionSearch(userId, criteria));
+}
+
+/** A checked /transactions request: what to read, and a key naming exactly that answer. */
+export interface TransactionSearch {
+  query: LedgerQuery;
+  /** entries answered at most */
+  limit: number;
+  /** only entries of these accounts (when account_ids was given) */
+  wanted: Set<string> | undefined;
+  /** the same for every request that has the same answer (the user and the normalised criteria) */
+  key: string;
+}
+
+/** Checks the criteria (400 naming the field) and normalises them. */
+export function transactionSearch(userId: string, criteria: TransactionCriteria): TransactionSearch {
   const limit = criteria.limit === undefined ? DEFAULT_TRANSACTION_LIMIT : criteria.limit;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalidField('limit', 'must be a positive integer');
   const cappedLimit = Math.min(limit, MAX_TRANSACTION_LIMIT);
@@ -31,22 +47,31 @@ export async function searchTransactions(ctx: DomainContext, userId: string, cri
   const from = dateBound('start_date', criteria.start_date);
   const toInclusive = dateBound('end_date', criteria.end_date);
   if (from !== undefined && toInclusive !== undefined && from > toInclusive) throw invalidField('start_date', 'must not be after end_date');
-  const rows = await ctx.store.listLedger({
+  const query: LedgerQuery = {
     userId,
     ...(accountIds && accountIds.length > 0 ? { accountIds } : {}),
     ...(from !== undefined ? { from } : {}),
     ...(toInclusive !== undefined ? { to: toInclusive + 86_400_000 } : {}),
     // each movement gives at most two entries
     limit: cappedLimit,
-  });
+  };
   const wanted = accountIds && accountIds.length > 0 ? new Set(accountIds) : undefined;
+  // JSON: no value can run into the next one (ids are any strings)
+  const key = JSON.stringify([userId, wanted ? [...wanted].sort() : null, from ?? null, toInclusive ?? null, cappedLimit]);
+  return { query, limit: cappedLimit, wanted, key };
+}
+
+/** The entries of a checked search, newest first. */
+export async function findTransactions(ctx: DomainContext, search: TransactionSearch): Promise<Transaction[]> {
+  const rows = await ctx.store.listLedger(search.query);
+  const { wanted } = search;
   const entries: Transaction[] = [];
   for (const movement of rows) {
     for (const entry of entriesOf(movement)) {
       if (!wanted || wanted.has(entry.account_id ?? '')) entries.push(entry);
     }
   }
-  return entries.slice(0, cappedLimit);
+  return entries.slice(0, search.limit);
 }
 
 function accountIdsOf(value: unknown): string[] | undefined {

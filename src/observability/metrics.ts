@@ -21,20 +21,8 @@ function processMetrics(): Registry {
 export class Metrics {
   readonly registry = new Registry();
 
-  private readonly requests = new Counter({
-    name: 'connector_http_requests_total',
-    help: 'HTTP requests answered, by operation (Kasisto operationId, probe or "unmatched") and status',
-    labelNames: ['operation', 'status'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly requestSeconds = new Histogram({
-    name: 'connector_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by operation and status',
-    labelNames: ['operation', 'status'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
+  /** connector_http_requests_total and connector_http_request_duration_seconds (see RequestTallies). */
+  private readonly requests = new RequestTallies(this.registry);
 
   private readonly verifyCalls = new Counter({
     name: 'connector_verify_calls_total',
@@ -62,9 +50,12 @@ export class Metrics {
   }
 
   observeRequest(operation: string, status: number, seconds: number): void {
-    const labels = { operation, status: String(status) };
-    this.requests.inc(labels);
-    this.requestSeconds.observe(labels, seconds);
+    this.requestObserver(operation)(status, seconds);
+  }
+
+  /** Counts the requests of one operation (made once per route, called once per request). */
+  requestObserver(operation: string): (status: number, seconds: number) => void {
+    return this.requests.observer(operation);
   }
 
   observeVerifyCall(event: VerifyCallEvent): void {
@@ -82,4 +73,99 @@ export class Metrics {
     const merged = Registry.merge([processMetrics(), this.registry]);
     return { contentType: merged.contentType, body: await merged.metrics() };
   }
+}
+
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+interface Tally {
+  labels: { operation: string; status: string };
+  count: number;
+  sum: number;
+  /** per bucket of REQUEST_BUCKETS, not cumulative; past the last one only `count` grows */
+  buckets: number[];
+}
+
+/**
+ * The request counter and histogram, kept as plain numbers per (operation, status) and
+ * turned into prom-client's metric objects only when scraped. prom-client's own Counter and
+ * Histogram validate and hash the label object on every call, twice per request: a cost
+ * on every answer for a figure read every few seconds. The exposition is the same as theirs
+ * (the registry formats both).
+ */
+class RequestTallies {
+  private readonly tallies: Tally[] = [];
+
+  constructor(registry: Registry) {
+    const counter = {
+      name: 'connector_http_requests_total',
+      help: 'HTTP requests answered, by operation (Kasisto operationId, probe or "unmatched") and status',
+      type: 'counter',
+      aggregator: 'sum',
+      get: async () => ({ ...counter, values: this.tallies.map((t) => ({ labels: t.labels, value: t.count })) }),
+      reset: () => this.reset(),
+    };
+    const name = 'connector_http_request_duration_seconds';
+    const histogram = {
+      name,
+      help: 'Time to answer an HTTP request, by operation and status',
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () => ({ ...histogram, values: this.tallies.flatMap((t) => histogramValues(name, t)) }),
+      reset: () => this.reset(),
+    };
+    // the registry only reads name, help, type, aggregator and get() (and reset() on resetMetrics)
+    registry.registerMetric(counter as never);
+    registry.registerMetric(histogram as never);
+  }
+
+  observer(operation: string): (status: number, seconds: number) => void {
+    const byStatus = new Map<number, Tally>();
+    return (status, seconds) => {
+      let tally = byStatus.get(status);
+      if (tally === undefined) {
+        tally = this.tally(operation, status);
+        byStatus.set(status, tally);
+      }
+      tally.count += 1;
+      tally.sum += seconds;
+      for (let i = 0; i < REQUEST_BUCKETS.length; i++) {
+        if (seconds <= REQUEST_BUCKETS[i]!) {
+          tally.buckets[i]! += 1;
+          break;
+        }
+      }
+    };
+  }
+
+  /** One tally per label pair, shared by every observer of the operation. */
+  private tally(operation: string, status: number): Tally {
+    const labels = { operation, status: String(status) };
+    let tally = this.tallies.find((t) => t.labels.operation === operation && t.labels.status === labels.status);
+    if (tally === undefined) {
+      tally = { labels, count: 0, sum: 0, buckets: REQUEST_BUCKETS.map(() => 0) };
+      this.tallies.push(tally);
+    }
+    return tally;
+  }
+
+  private reset(): void {
+    for (const tally of this.tallies) {
+      tally.count = 0;
+      tally.sum = 0;
+      tally.buckets.fill(0);
+    }
+  }
+}
+
+/** As prom-client's Histogram exports one label set: cumulative buckets (le first), +Inf, sum, count. */
+function histogramValues(name: string, t: Tally) {
+  let cumulative = 0;
+  const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = REQUEST_BUCKETS.map((le, i) => {
+    cumulative += t.buckets[i]!;
+    return { labels: { le, ...t.labels }, value: cumulative, metricName: `${name}_bucket` };
+  });
+  values.push({ labels: { le: '+Inf', ...t.labels }, value: t.count, metricName: `${name}_bucket` });
+  values.push({ labels: t.labels, value: t.sum, metricName: `${name}_sum` });
+  values.push({ labels: t.labels, value: t.count, metricName: `${name}_count` });
+  return values;
 }

@@ -8,7 +8,7 @@
  * plus the request metrics hook, the request-id logging context, and `connection: close`
  * on answers sent while shutting down (so keep-alive clients let go at once).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { CircuitOpenError } from '../adapters/verify/circuit.js';
 import { VerifyError } from '../adapters/verify/errors.js';
@@ -61,13 +61,19 @@ async function probe(call: () => Promise<unknown>, ms: number): Promise<CheckRes
   }
 }
 
-/** The label of a request in metrics: its operationId, its probe name, or 'unmatched'. */
-function operationOf(request: FastifyRequest): string {
-  const options = request.routeOptions;
-  const operationId = (options.schema as { operationId?: unknown } | undefined)?.operationId;
+/** The label of a route in metrics: its operationId, its probe name, or 'unmatched'. */
+function operationOf(route: { schema?: unknown; config?: { probe?: boolean }; url?: string }): string {
+  const operationId = (route.schema as { operationId?: unknown } | undefined)?.operationId;
   if (typeof operationId === 'string') return operationId;
-  if (options.config?.probe && options.url) return options.url.slice(1);
+  if (route.config?.probe && route.url) return route.url.slice(1);
   return 'unmatched';
+}
+
+/** Adds a hook to one route (after any it has), as route options take one function or an array. */
+export function appendRouteHook(route: RouteOptions, name: 'onRequest' | 'preValidation' | 'onSend' | 'onResponse', hook: unknown): void {
+  const options = route as unknown as Record<string, unknown>;
+  const existing = options[name];
+  options[name] = existing === undefined || existing === null ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
 }
 
 export const observability = fp(
@@ -75,17 +81,29 @@ export const observability = fp(
     const { config } = ctx;
     requestContext.install(app);
 
-    app.addHook('onResponse', async (request, reply) => {
-      metrics.observeRequest(operationOf(request), reply.statusCode, reply.elapsedTime / 1000);
+    // Each route counts under its own label, worked out once when it is added (reading
+    // request.routeOptions builds a new frozen object on every access); what no route
+    // matched counts as 'unmatched'. Synchronous hooks: an async one costs a promise.
+    app.addHook('onRoute', (route) => {
+      const observe = metrics.requestObserver(operationOf(route));
+      appendRouteHook(route, 'onResponse', (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        observe(reply.statusCode, reply.elapsedTime / 1000);
+        done();
+      });
+    });
+    const unmatched = metrics.requestObserver('unmatched');
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.is404) unmatched(reply.statusCode, reply.elapsedTime / 1000);
+      done();
     });
 
     let closing = false;
     app.addHook('preClose', async () => {
       closing = true;
     });
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (closing && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
-      return payload;
+      done(null, payload);
     });
 
     const probeConfig = { probe: true, rateLimit: false } as const;

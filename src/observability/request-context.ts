@@ -1,19 +1,21 @@
 /**
- * Makes the domain's log lines carry the request's `request_id`. The domain logs through
- * `ctx.log`, built once per app; this logger looks up the current request's child logger
- * (Fastify's `request.log`, which has `request_id` bound) in an AsyncLocalStorage and falls
- * back to the app logger outside requests (start-up, housekeeping).
+ * Makes the domain's log lines carry the request_id of the request they belong to. The
+ * domain logs through `ctx.log`, built once per app; this logger looks up the current
+ * request's child logger (Fastify's `request.log`, which has `request_id` bound) in the
+ * request scope (src/request-scope.ts) and falls back to the app logger outside requests
+ * (start-up, housekeeping).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from '../domain/context.js';
+import { requestScope } from '../request-scope.js';
 
 export class RequestContext {
-  private readonly storage = new AsyncLocalStorage<FastifyBaseLogger>();
-
   /** A Logger for the domain that writes through the current request's logger. */
   logger(base: FastifyBaseLogger): Logger {
-    const current = () => this.storage.getStore() ?? base;
+    const current = (): FastifyBaseLogger => {
+      const scope = requestScope.getStore();
+      return scope !== undefined && scope.owner === this && scope.log !== undefined ? scope.log : base;
+    };
     return {
       info: (obj, msg) => (msg === undefined ? current().info(obj) : current().info(obj, msg)),
       warn: (obj, msg) => (msg === undefined ? current().warn(obj) : current().warn(obj, msg)),
@@ -23,13 +25,12 @@ export class RequestContext {
   }
 
   /**
-   * Enters the request's context in onRequest and again in preValidation: the body is read
-   * through stream events that run outside the first context, so the hooks, security
-   * handlers and route handler that follow body parsing need it entered again (the same
-   * approach as @fastify/request-context).
+   * Enters the request's scope once, in onRequest. Fastify (5.x) carries the async context
+   * across body parsing itself (an AsyncResource in its content-type parser), so the hooks,
+   * handler and replies that follow stay in it; entering again in preValidation, as
+   * @fastify/request-context does for older Fastify versions, is not needed.
    */
   install(app: FastifyInstance): void {
-    app.addHook('onRequest', (request, _reply, done) => this.storage.run(request.log, done));
-    app.addHook('preValidation', (request, _reply, done) => this.storage.run(request.log, done));
+    app.addHook('onRequest', (request, _reply, done) => requestScope.run({ owner: this, log: request.log, verifyDeadline: undefined }, done));
   }
 }

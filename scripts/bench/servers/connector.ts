@@ -2,8 +2,9 @@
  * Benchmark server (b, c and the leak check): the real connector in its own process, so the
  * RSS sampled is the server's and autocannon does not share its event loop.
  *
- * - Temp SQLite store, embedded Verify sandbox, production log level (info) written to
- *   BENCH_LOG_FILE (default /dev/null): the logging cost is measured, not switched off.
+ * - Temp SQLite store, embedded Verify sandbox, production log level (info) and destination
+ *   (LineWriter) writing to BENCH_LOG_FILE (default /dev/null): the logging cost is measured,
+ *   not switched off.
  * - Rate limits raised (RATE_LIMIT_PER_TOKEN / RATE_LIMIT_PER_ADDRESS) unless given: one
  *   token sending thousands of requests a second is the benchmark, not an attack.
  * - BENCH_LEDGER_ROWS=N seeds N processed movements for the user `test` through the Store
@@ -13,11 +14,12 @@
  * the load generator signs in over HTTP itself. SIGTERM stops it cleanly (so --cpu-prof
  * can write its profile).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loggerOptions } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
+import { LineWriter } from '../../../src/log-destination.js';
 import { startConnector } from '../../../src/runtime.js';
 import { newId } from '../../../src/domain/crypto.js';
 import type { NewMovement } from '../../../src/adapters/store/schema.js';
@@ -34,13 +36,23 @@ const config = loadConfig({
   HOST: '127.0.0.1',
 });
 const logFile = env.BENCH_LOG_FILE ?? '/dev/null';
+// The production destination (LineWriter, see src/log-destination.ts) on the log file;
+// BENCH_LOG_DESTINATION=pino for pino's default one (sonic-boom), to compare.
+const logger =
+  env.BENCH_LOG_DESTINATION === 'pino'
+    ? { ...(loggerOptions(config) as object), stream: undefined, file: logFile }
+    : { ...(loggerOptions(config) as object), stream: new LineWriter(openSync(logFile, 'a')) };
 const connector = await startConnector(config, {
-  logger: { ...(loggerOptions(config) as object), file: logFile } as never,
+  logger: logger as never,
   reconcileEveryMs: 0,
 });
 
 const ledgerRows = Number(env.BENCH_LEDGER_ROWS ?? 0);
 if (ledgerRows > 0) await seedLedger(ledgerRows);
+// The seeding's garbage (thousands of row objects and compiled inserts) is the fixture's, not
+// the server's: collect it before serving (run.ts starts servers with --expose-gc), or V8
+// sizes the heap after it and RSS under load starts ~20 MB higher.
+(globalThis as { gc?: () => void }).gc?.();
 
 // BENCH_ALLOC_PROFILE=FILE: sampled allocations (collected ones included) from here to SIGTERM,
 // to find what each request allocates; open FILE in Chrome DevTools or summarise it.

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type SqliteDialectConfig } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type SqliteDialectConfig, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -42,12 +42,12 @@ const STATEMENT_CACHE_ENTRIES = 500;
  * a statement still busy (an open iterator) is never handed out twice.
  */
 function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfig['database'] {
-  const statements = new Map<string, SqliteDatabase.Statement>();
+  const statements = new Map<string, KyselyStatement>();
   return {
     prepare(sqlText: string) {
       const cached = statements.get(sqlText);
       if (cached && !cached.busy) return cached;
-      const statement = sqlite.prepare(sqlText);
+      const statement = withPlainRows(sqlite.prepare(sqlText));
       if (!cached) {
         if (statements.size >= STATEMENT_CACHE_ENTRIES) statements.delete(statements.keys().next().value!);
         statements.set(sqlText, statement);
@@ -57,6 +57,42 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfi
     close() {
       statements.clear();
       sqlite.close();
+    },
+  };
+}
+
+type KyselyStatement = SqliteStatement & { readonly busy: boolean };
+
+/**
+ * Rows as plain objects built here from better-sqlite3's raw (array) rows: better-sqlite3
+ * makes each row object in C++, property by property, which costs more than reading the row
+ * (50 ledger rows of 16 columns: 225 µs as objects, 155 µs raw and built here). Same objects
+ * (own enumerable properties in column order, a later duplicate name wins).
+ */
+function withPlainRows(statement: SqliteDatabase.Statement): KyselyStatement {
+  if (!statement.reader) return statement;
+  const columns = statement.columns().map((column) => column.name);
+  // a column named __proto__ would set the prototype here: leave such a statement as it is
+  if (columns.includes('__proto__')) return statement;
+  statement.raw(true);
+  const toObject = (row: unknown[]): Record<string, unknown> => {
+    const object: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) object[columns[i]!] = row[i];
+    return object;
+  };
+  return {
+    reader: true,
+    get busy() {
+      return statement.busy;
+    },
+    all(parameters: ReadonlyArray<unknown>) {
+      const rows = statement.all(parameters) as unknown[];
+      for (let i = 0; i < rows.length; i++) rows[i] = toObject(rows[i] as unknown[]);
+      return rows;
+    },
+    run: (parameters: ReadonlyArray<unknown>) => statement.run(parameters),
+    *iterate(parameters: ReadonlyArray<unknown>) {
+      for (const row of statement.iterate(parameters)) yield toObject(row as unknown[]);
     },
   };
 }
@@ -153,6 +189,43 @@ const migrations: Record<string, Migration> = {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
     },
+  },
+};
+
+// Kept outside the table above for readability; '0002' sorts after '0001_initial'.
+migrations['0002_ledger_versions'] = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('ledger_versions')
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('version', 'bigint', (c) => c.notNull())
+      .execute();
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`
+        create function connector_bump_ledger_version() returns trigger language plpgsql as $$
+        begin
+          if tg_op <> 'INSERT' then
+            insert into ledger_versions (user_id, version) values (old.user_id, 1)
+              on conflict (user_id) do update set version = ledger_versions.version + 1;
+          end if;
+          if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.user_id is distinct from old.user_id) then
+            insert into ledger_versions (user_id, version) values (new.user_id, 1)
+              on conflict (user_id) do update set version = ledger_versions.version + 1;
+          end if;
+          return null;
+        end $$`.execute(db);
+      await sql`create trigger movements_ledger_version after insert or update or delete on movements for each row execute function connector_bump_ledger_version()`.execute(db);
+      return;
+    }
+    const bump = (who: 'new' | 'old') => `insert into ledger_versions (user_id, version) values (${who}.user_id, 1) on conflict (user_id) do update set version = version + 1;`;
+    await sql.raw(`create trigger movements_ledger_version_insert after insert on movements begin ${bump('new')} end`).execute(db);
+    await sql
+      .raw(
+        `create trigger movements_ledger_version_update after update on movements begin ${bump('old')}
+          insert into ledger_versions (user_id, version) select new.user_id, 1 where new.user_id is not old.user_id on conflict (user_id) do update set version = version + 1; end`,
+      )
+      .execute(db);
+    await sql.raw(`create trigger movements_ledger_version_delete after delete on movements begin ${bump('old')} end`).execute(db);
   },
 };
 

@@ -95,12 +95,24 @@ export interface ProfilesTable {
   updated_at: number;
 }
 
+/**
+ * A counter per user, bumped by database triggers in the same transaction as every insert,
+ * update or delete of the user's movements (whichever instance or tool writes them): a
+ * rendered ledger page is reused only while it is unchanged. Rows are never deleted, so a
+ * version is never reused.
+ */
+export interface LedgerVersionsTable {
+  user_id: string;
+  version: number;
+}
+
 export interface Database {
   grants: GrantsTable;
   tokens: TokensTable;
   movements: MovementsTable;
   payees: PayeesTable;
   profiles: ProfilesTable;
+  ledger_versions: LedgerVersionsTable;
 }
 
 export type Grant = Selectable<GrantsTable>;

@@ -66,6 +66,8 @@ export class Store {
    * (no Kysely plugin rewrites queries or results here, so reusing it is safe).
    */
   private readonly tokenQuery: ReturnType<typeof tokenQueryOf>;
+  /** Read before every /transactions answer, so compiled once too. */
+  private readonly ledgerVersionQuery: ReturnType<typeof ledgerVersionQueryOf>;
   private readonly tokenCache = new Map<string, { found: FoundToken; until: number }>();
   /** grant id → its cached token hashes, so a write forgets them without a scan. */
   private readonly cachedTokensOfGrant = new Map<string, Set<string>>();
@@ -79,6 +81,7 @@ export class Store {
   ) {
     this.tokenCacheMs = options.tokenCacheMs ?? 0;
     this.tokenQuery = tokenQueryOf(db);
+    this.ledgerVersionQuery = ledgerVersionQueryOf(db);
   }
 
   static async open(url: string, options: StoreOptions = {}): Promise<Store> {
@@ -375,6 +378,16 @@ export class Store {
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
   }
 
+  /**
+   * The user's ledger version (0 before any movement): changes with every write to the user's
+   * movements, by any instance (database triggers bump it in the writing transaction).
+   */
+  async ledgerVersion(userId: string): Promise<number> {
+    const query: typeof this.ledgerVersionQuery = { ...this.ledgerVersionQuery, parameters: [userId] };
+    const [row] = (await this.db.executeQuery(query)).rows;
+    return row === undefined ? 0 : Number(row.version);
+  }
+
   /** Distinct counterparties the user has paid. */
   async listPaidPayees(userId: string): Promise<{ dest_id: string; dest_name: string | null }[]> {
     return this.db
@@ -427,4 +440,8 @@ function tokenQueryOf(db: Kysely<Database>) {
     .select(['tokens.created_at as token_created_at', 'tokens.retired_at as token_retired_at'])
     .where('tokens.token_hash', '=', '')
     .compile();
+}
+
+function ledgerVersionQueryOf(db: Kysely<Database>) {
+  return db.selectFrom('ledger_versions').select('version').where('user_id', '=', '').compile();
 }

@@ -3,17 +3,17 @@
  * a conversational turn after 3 s, so a request that has spent its budget stops calling
  * Verify and answers 504 rather than answering after the platform stopped listening. Work
  * already done stays recorded: a movement resumes on the platform's retry.
+ * Kept in the request's scope (src/request-scope.ts), beside its logger.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-const storage = new AsyncLocalStorage<number>();
+import { requestScope } from '../../request-scope.js';
 
 /** Runs `fn` with every Verify call inside it bounded by `deadline` (performance.now() time). */
 export function runWithVerifyDeadline<T>(deadline: number, fn: () => T): T {
-  return storage.run(deadline, fn);
+  const scope = requestScope.getStore();
+  return requestScope.run({ owner: scope?.owner, log: scope?.log, verifyDeadline: deadline }, fn);
 }
 
 /** The current request's deadline, or undefined outside a request (start-up, reconciliation). */
 export function currentVerifyDeadline(): number | undefined {
-  return storage.getStore();
+  return requestScope.getStore()?.verifyDeadline;
 }
