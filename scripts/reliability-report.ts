@@ -9,25 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// the figures are written by the suites: read them with the type they are written with
+import type { Trial } from '../test/reliability/support.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'test/reliability/.results');
 const FUZZ = join(ROOT, 'test/fuzz/.results/fuzz.json');
 const OUT = join(ROOT, 'docs/reliability.md');
 const SUITES = ['verify-faults', 'crash', 'scale-out'] as const;
-
-interface Trial {
-  name: string;
-  kind: string;
-  fault?: string;
-  operation?: string;
-  call?: string;
-  status?: number | string;
-  elapsedMs?: number;
-  boundMs?: number;
-  attempts?: number;
-  outcome: string;
-}
 
 interface SuiteFigures {
   suite: string;
