@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
 import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
-import { kasistoResponseCheck } from './contract.js';
+import { checkedCalls, type Account } from './contract.js';
 
-const checked = kasistoResponseCheck();
 const stores = [
   { name: 'SQLite', database: async () => undefined },
   ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
@@ -27,26 +26,9 @@ afterAll(async () => {
   await dropDatabase?.();
 });
 
-async function call(operation: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await c.call(operation, body, headers);
-  checked(operation, res);
-  return res;
-}
+const { call, accountsOf } = checkedCalls(() => c);
 
-interface Account {
-  account_id: string;
-  account_number: string;
-  account_type: string;
-  currency_code: string;
-  available_balance: number;
-  current_balance: number;
-}
 
-async function accountsOf(token: string, userId: string): Promise<Account[]> {
-  const res = await call('accounts', { user_id: userId }, { token });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json();
-}
 
 describe('secret and token', () => {
   it('answers 401 for a wrong or missing secret before anything else', async () => {

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { startConnector, type Connector } from '../../src/runtime.js';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
 import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
-import { kasistoResponseCheck } from '../connector/contract.js';
+import { checkedCalls, kasistoResponseCheck, type Account } from '../connector/contract.js';
 
 const checked = kasistoResponseCheck();
 let c: TestConnector;
@@ -23,23 +23,9 @@ afterAll(async () => {
   await c?.close();
 });
 
-async function call(operation: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await c.call(operation, body, headers);
-  checked(operation, res);
-  return res;
-}
+const { call, accountsOf } = checkedCalls(() => c);
 
-interface Account {
-  account_id: string;
-  currency_code: string;
-  available_balance: number;
-}
 
-async function accountsOf(token: string, userId: string): Promise<Account[]> {
-  const res = await call('accounts', { user_id: userId }, { token });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json();
-}
 
 async function aedAndUsd(token: string, userId: string) {
   const accounts = await accountsOf(token, userId);
