@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { build } from './app.js';
+import { build } from './http/app.js';
 import type { Config } from './config.js';
 import { Store } from './adapters/store/store.js';
 import { createVerifyClient, type VerifyCallEvent, type VerifyLogger } from './adapters/verify/client.js';

@@ -5,7 +5,7 @@
 import type { VerifyBankAccount } from '../adapters/verify/client.js';
 import { VerifyError } from '../adapters/verify/errors.js';
 import type { components } from '../../generated/kasisto.js';
-import { forbidden, otpRequired } from '../errors.js';
+import { forbidden, otpRequired } from '../http/errors.js';
 import type { DomainContext } from './context.js';
 import { accountIdFor } from './crypto.js';
 import { currencyExponent, fromMinorUnits, isCurrencyCode } from './money.js';

@@ -5,7 +5,7 @@
  */
 import type { components } from '../../generated/kasisto.js';
 import type { LedgerQuery, LedgerRow } from '../adapters/store/store.js';
-import { invalidField } from '../errors.js';
+import { invalidField } from '../http/errors.js';
 import type { DomainContext } from './context.js';
 import { fromMinorUnits } from './money.js';
 

@@ -12,7 +12,7 @@ import type { Movement, MovementStatus } from '../adapters/store/store.js';
 import { IdempotencyConflict, TERMINAL_STATUSES } from '../adapters/store/store.js';
 import type { VerifyTransfer } from '../adapters/verify/client.js';
 import type { MovementPatch } from '../adapters/store/schema.js';
-import { ApiError, invalidField, otpRequired } from '../errors.js';
+import { ApiError, invalidField, otpRequired } from '../http/errors.js';
 import { ownAccounts, accountName, type OwnAccount } from './accounts.js';
 import type { DomainContext } from './context.js';
 import { fingerprint, newId } from './crypto.js';

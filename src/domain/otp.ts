@@ -3,7 +3,7 @@
  * the customer's `otp` text becomes Verify's challenge_response or answers[].
  */
 import type { VerifyVerification } from '../adapters/verify/client.js';
-import type { OtpDetails } from '../errors.js';
+import type { OtpDetails } from '../http/errors.js';
 
 /** What the store keeps about a verification the customer still has to answer. */
 export interface PendingVerification {

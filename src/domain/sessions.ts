@@ -4,7 +4,7 @@
  * the token's life only) and any pending verification.
  */
 import type { Grant } from '../adapters/store/store.js';
-import { ApiError, forbidden, invalidField, otpRequired } from '../errors.js';
+import { ApiError, forbidden, invalidField, otpRequired } from '../http/errors.js';
 import type { DomainContext } from './context.js';
 import { newId, newOpaqueToken, seal, storedTokenHash, unseal, userIdFor } from './crypto.js';
 import { otpDetailsOf, parsePending, pendingFrom } from './otp.js';

@@ -3,7 +3,7 @@
  * own, or a movement's — with Kasisto's outcomes: 200 and a rotated token, 451 (wrong,
  * try again), 452 (too late), 453 (too many failures; the pending operation is cancelled).
  */
-import { ApiError, forbidden, invalidField } from '../errors.js';
+import { ApiError, forbidden, invalidField } from '../http/errors.js';
 import type { DomainContext } from './context.js';
 import { submit, validateMovementOtp } from './movements.js';
 import { parsePending, pendingFrom } from './otp.js';

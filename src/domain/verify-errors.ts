@@ -1,6 +1,6 @@
 /** How a failure to reach or understand Verify reads on the Kasisto side. */
 import { VerifyError } from '../adapters/verify/errors.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../http/errors.js';
 
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;

@@ -2,12 +2,12 @@
  * Makes the domain's log lines carry the request_id of the request they belong to. The
  * domain logs through `ctx.log`, built once per app; this logger looks up the current
  * request's child logger (Fastify's `request.log`, which has `request_id` bound) in the
- * request scope (src/request-scope.ts) and falls back to the app logger outside requests
+ * request scope (src/observability/request-scope.ts) and falls back to the app logger outside requests
  * (start-up, housekeeping).
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from '../domain/context.js';
-import { requestScope } from '../request-scope.js';
+import { requestScope } from './request-scope.js';
 
 export class RequestContext {
   /** A Logger for the domain that writes through the current request's logger. */

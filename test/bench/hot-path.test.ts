@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AccessLogController } from '../../src/access-log.js';
-import { loggerOptions } from '../../src/app.js';
+import { AccessLogController } from '../../src/http/logging/access-log.js';
+import { loggerOptions } from '../../src/http/app.js';
 import { loadConfig } from '../../src/config.js';
-import { LineWriter } from '../../src/log-destination.js';
-import { lazyChildLogger } from '../../src/request-logger.js';
-import { RateLimiter } from '../../src/rate-limit.js';
+import { LineWriter } from '../../src/http/logging/destination.js';
+import { lazyChildLogger } from '../../src/http/logging/request-logger.js';
+import { RateLimiter } from '../../src/http/rate-limit.js';
 import { PageCache } from '../../src/routes/page-cache.js';
 import { Store } from '../../src/adapters/store/store.js';
 
@@ -90,7 +90,7 @@ describe('LineWriter', () => {
     writeFileSync(
       script,
       `import { openSync } from 'node:fs';
-       import { LineWriter } from ${JSON.stringify(join(process.cwd(), 'src/log-destination.ts'))};
+       import { LineWriter } from ${JSON.stringify(join(process.cwd(), 'src/http/logging/destination.ts'))};
        const w = new LineWriter(openSync(${JSON.stringify(file)}, 'w'));
        w.write('first\\n'); w.write('last\\n');
        process.exit(3);`,

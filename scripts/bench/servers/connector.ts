@@ -17,9 +17,9 @@
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loggerOptions } from '../../../src/app.js';
+import { loggerOptions } from '../../../src/http/app.js';
 import { loadConfig } from '../../../src/config.js';
-import { LineWriter } from '../../../src/log-destination.js';
+import { LineWriter } from '../../../src/http/logging/destination.js';
 import { startConnector } from '../../../src/runtime.js';
 import { newId } from '../../../src/domain/crypto.js';
 import type { NewMovement } from '../../../src/adapters/store/schema.js';
@@ -36,7 +36,7 @@ const config = loadConfig({
   HOST: '127.0.0.1',
 });
 const logFile = env.BENCH_LOG_FILE ?? '/dev/null';
-// The production destination (LineWriter, see src/log-destination.ts) on the log file;
+// The production destination (LineWriter, see src/http/logging/destination.ts) on the log file;
 // BENCH_LOG_DESTINATION=pino for pino's default one (sonic-boom), to compare.
 const logger =
   env.BENCH_LOG_DESTINATION === 'pino'

@@ -3,9 +3,9 @@
  * a conversational turn after 3 s, so a request that has spent its budget stops calling
  * Verify and answers 504 rather than answering after the platform stopped listening. Work
  * already done stays recorded: a movement resumes on the platform's retry.
- * Kept in the request's scope (src/request-scope.ts), beside its logger.
+ * Kept in the request's scope (src/observability/request-scope.ts), beside its logger.
  */
-import { requestScope } from '../../request-scope.js';
+import { requestScope } from '../../observability/request-scope.js';
 
 /** Runs `fn` with every Verify call inside it bounded by `deadline` (performance.now() time). */
 export function runWithVerifyDeadline<T>(deadline: number, fn: () => T): T {

@@ -13,23 +13,23 @@ import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
 import { normalizeIP } from '@fastify/rate-limit';
 import { parse as parseYaml } from 'yaml';
-import type { Config } from './config.js';
-import { secretDigest, secretMatches, storedTokenHash } from './domain/crypto.js';
-import type { DomainContext } from './domain/context.js';
-import { authenticate, rotateIfDue } from './domain/sessions.js';
+import type { Config } from '../config.js';
+import { secretDigest, secretMatches, storedTokenHash } from '../domain/crypto.js';
+import type { DomainContext } from '../domain/context.js';
+import { authenticate, rotateIfDue } from '../domain/sessions.js';
 import { ApiError } from './errors.js';
-import { runWithVerifyDeadline } from './adapters/verify/deadline.js';
-import { serviceHandlers } from './routes/index.js';
+import { runWithVerifyDeadline } from '../adapters/verify/deadline.js';
+import { serviceHandlers } from '../routes/index.js';
 import { securityHeaders } from './security-headers.js';
-import { AccessLogController } from './access-log.js';
-import { stdoutLines } from './log-destination.js';
-import { lazyChildLogger } from './request-logger.js';
-import { Metrics } from './observability/metrics.js';
-import { appendRouteHook, observability } from './observability/plugin.js';
+import { AccessLogController } from './logging/access-log.js';
+import { stdoutLines } from './logging/destination.js';
+import { lazyChildLogger } from './logging/request-logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { appendRouteHook, observability } from '../observability/plugin.js';
 import { RateLimiter, type Verdict } from './rate-limit.js';
-import { RequestContext } from './observability/request-context.js';
+import { RequestContext } from '../observability/request-context.js';
 
-export const KASISTO_SPEC = fileURLToPath(new URL('../spec/kasisto.yaml', import.meta.url));
+export const KASISTO_SPEC = fileURLToPath(new URL('../../spec/kasisto.yaml', import.meta.url));
 
 /** The operationIds whose every security requirement includes the customer's `token`. */
 function tokenOperations(specFile: string): Set<string> {
@@ -80,7 +80,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    // stdout, one write per event-loop turn (see log-destination.ts)
+    // stdout, one write per event-loop turn (see logging/destination.ts)
     stream: stdoutLines(),
   };
 }
@@ -318,7 +318,7 @@ export async function build({ ctx, logger, https, metrics = new Metrics() }: Bui
     return503OnClosing: true,
     requestIdHeader: false,
     logController,
-    // request.log is made only if something logs through it (see request-logger.ts)
+    // request.log is made only if something logs through it (see logging/request-logger.ts)
     childLoggerFactory: lazyChildLogger,
     genReqId: (req) => {
       const given = req.headers['request_id'];
