@@ -16,7 +16,7 @@ import { deriveKeys, newId, parseMasterKey, type Keys } from './domain/crypto.js
 import type { DomainContext, Logger } from './domain/context.js';
 import { loadDirectory } from './domain/directory.js';
 import { reconcile } from './domain/movements.js';
-import { buildSandbox, type Sandbox } from './sandbox/app.js';
+import type { Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
 
 export interface Connector {
@@ -86,6 +86,8 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   let sandboxUrl: string | undefined;
   let verifyTarget = { baseUrl: config.verifyBaseUrl ?? '', secretKey: config.verifySecretKey ?? '', publicKey: config.verifyPublicKey ?? '' };
   if (!config.verifyBaseUrl) {
+    // loaded only when needed: a deployment with a real Verify never loads the sandbox
+    const { buildSandbox } = await import('./sandbox/app.js');
     sandbox = await buildSandbox({ logger: false });
     sandboxUrl = await sandbox.app.listen({ host: '127.0.0.1', port: 0 });
     verifyTarget = { baseUrl: sandboxUrl, secretKey: 'sk_test_embedded_sandbox', publicKey: 'pk_test_embedded_sandbox' };

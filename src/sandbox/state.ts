@@ -16,7 +16,6 @@
  *   debited exactly once.
  */
 import { randomInt } from 'node:crypto';
-import { isCurrencyCode } from '../domain/money.js';
 import { badRequest, notFound, unprocessable } from './errors.js';
 import {
   ACCOUNT_TEMPLATES,
@@ -106,6 +105,8 @@ interface TransferRecord {
 }
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** ISO 4217 codes as the runtime knows them: the sandbox imports nothing of the connector. */
+const CURRENCY_CODES = new Set(Intl.supportedValuesOf('currency'));
 
 /** A Verify-style id: prefix plus 12 random letters or digits. */
 export function newSandboxId(prefix: 'ses' | 'ba' | 'tr' | 'vrf'): string {
@@ -157,7 +158,7 @@ export class SandboxState {
   // ── sessions ─────────────────────────────────────────────────────────────────────
 
   createSession(input: CreateSessionInput): Session {
-    if (!isCurrencyCode(input.currency)) throw badRequest('currency is invalid');
+    if (!CURRENCY_CODES.has(input.currency)) throw badRequest('currency is invalid');
     if (!Number.isSafeInteger(input.amount) || input.amount < 1) throw badRequest('amount must be a positive integer');
     const at = now();
     const session: SessionRecord = {
