@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // the figures are written by the suites: read them with the type they are written with
-import type { Trial } from '../test/reliability/support.js';
+import type { Trial } from './lib/reliability-trial.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'test/reliability/.results');

@@ -379,7 +379,7 @@ async function main(): Promise<void> {
     }
     if (only.has('economy')) {
       process.stdout.write('  Verify economy: scripted conversation against the embedded sandbox… ');
-      const { startTestConnector } = await import('../../test/helpers/connector.js');
+      const { startTestConnector } = await import('../lib/local-connector.js');
       const host = await startTestConnector();
       try {
         economy = await runConversation(host);
