@@ -4,7 +4,6 @@
  * Every setting is documented in .env.example and the README.
  */
 import { Ajv } from 'ajv';
-import { parseMasterKey } from './domain/crypto.js';
 
 export interface Config {
   nodeEnv: string;
@@ -216,4 +215,12 @@ function crossChecks(c: Config): string[] {
     }
   }
   return problems;
+}
+
+/** Parses a 32-byte key given as 64 hex characters or base64/base64url. */
+export function parseMasterKey(text: string): Buffer {
+  const trimmed = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  if (key.length !== 32) throw new RangeError('CREDENTIALS_KEY must be 32 bytes (64 hex characters or base64)');
+  return key;
 }

@@ -8,19 +8,21 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { build } from './http/app.js';
-import type { Config } from './config.js';
+import { parseMasterKey, type Config } from './config.js';
 import { Store } from './adapters/store/store.js';
 import { createVerifyClient, type VerifyCallEvent, type VerifyLogger } from './adapters/verify/client.js';
 import { withCircuitBreaker, type CircuitBreaker } from './adapters/verify/circuit.js';
-import { deriveKeys, newId, parseMasterKey, type Keys } from './domain/crypto.js';
+import { deriveKeys, newId, type Keys } from './domain/crypto.js';
 import type { DomainContext, Logger } from './domain/context.js';
 import { loadDirectory } from './domain/directory.js';
-import { reconcile } from './domain/movements.js';
+import { reconcile } from './domain/movements/reconcile.js';
 import type { Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
 
 export interface Connector {
   app: FastifyInstance;
+  /** the configuration in use (development secrets filled in) */
+  config: Config;
   ctx: DomainContext;
   circuit: CircuitBreaker;
   /** This instance's Prometheus metrics (served at GET /metrics). */
@@ -125,7 +127,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     now: Date.now,
   };
   // build() points ctx.log at the app's logger, scoped to the current request
-  const app = await build({ ctx, logger: options.logger, https: options.https ?? null, metrics });
+  const app = await build({ config, ctx, logger: options.logger, https: options.https ?? null, metrics });
   verify.circuit.onStateChange = (state) => {
     metrics.setCircuitState(state);
     ctx.log.warn({ circuit: state }, 'Verify circuit changed state'); // with the request_id of the call that tripped it
@@ -156,6 +158,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   let stopped = false;
   return {
     app,
+    config,
     ctx,
     circuit: verify.circuit,
     metrics,

@@ -5,13 +5,13 @@
 import type { VerifyBankAccount } from '../adapters/verify/client.js';
 import { VerifyError } from '../adapters/verify/errors.js';
 import type { components } from '../../generated/kasisto.js';
-import { forbidden, otpRequired } from '../http/errors.js';
+import { forbidden, otpRequired } from './errors.js';
 import type { DomainContext } from './context.js';
 import { accountIdFor } from './crypto.js';
 import { currencyExponent, fromMinorUnits, isCurrencyCode } from './money.js';
-import { otpDetailsOf, pendingFrom } from './otp.js';
+import { challengeOf, pendingFrom } from './otp.js';
 import { credentialsOf, type Caller } from './sessions.js';
-import { toApiError } from './verify-errors.js';
+import { toDomainError } from './verify-errors.js';
 
 type KasistoAccount = components['schemas']['account'];
 
@@ -47,7 +47,7 @@ export async function ownAccounts(ctx: DomainContext, caller: Caller, options: O
     raw = await ctx.verify.listBankAccounts(grant.verify_session_id ?? '');
   } catch (error) {
     // Verify may have ended the session on its side: log in again once with the sealed credentials.
-    if (!(error instanceof VerifyError && error.kind === 'rejected')) throw toApiError(error);
+    if (!(error instanceof VerifyError && error.kind === 'rejected')) throw toDomainError(error);
     raw = await reconnect(ctx, caller);
   }
   const accounts = raw.filter((a) => isCurrencyCode(a.currency)).map((a) => toOwnAccount(ctx, grant.bank_id, a));
@@ -90,7 +90,7 @@ async function reconnect(ctx: DomainContext, caller: Caller): Promise<VerifyBank
         otp_attempts: 0,
         otp_started_at: ctx.now(),
       });
-      throw otpRequired(otpDetailsOf(pending));
+      throw otpRequired(challengeOf(pending));
     }
     if (loggedIn.status !== 'connected') {
       await ctx.store.endGrant(caller.grant.id);
@@ -100,7 +100,7 @@ async function reconnect(ctx: DomainContext, caller: Caller): Promise<VerifyBank
     caller.grant.verify_session_id = session.id;
     return await ctx.verify.listBankAccounts(session.id);
   } catch (error) {
-    throw toApiError(error);
+    throw toDomainError(error);
   }
 }
 

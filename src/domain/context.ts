@@ -1,5 +1,4 @@
 /** What the domain layer needs from the outside, passed in once at build time. */
-import type { Config } from '../config.js';
 import type { Store } from '../adapters/store/store.js';
 import type { VerifyClient } from '../adapters/verify/client.js';
 import type { Keys } from './crypto.js';
@@ -12,8 +11,23 @@ export interface Logger {
   debug(obj: object, msg?: string): void;
 }
 
+/** The settings the domain reads (the whole configuration stays with the composition root and HTTP). */
+export interface DomainSettings {
+  /** the bank every customer signs in at (part of the pseudonymous user_id) */
+  verifyBankId: string;
+  /** a movement's lease is sized from Verify's per-attempt time limit */
+  verifyTimeoutMs: number;
+  accountsCacheSeconds: number;
+  otpWindowSeconds: number;
+  otpMaxAttempts: number;
+  retryWindowSeconds: number;
+  tokenIdleTtlSeconds: number;
+  tokenAbsoluteTtlSeconds: number;
+  tokenRotationGraceSeconds: number;
+}
+
 export interface DomainContext {
-  config: Config;
+  config: DomainSettings;
   store: Store;
   verify: VerifyClient;
   keys: Keys;

@@ -1,22 +1,13 @@
 /**
  * Every keyed or secret value the connector makes: opaque tokens (stored only as hashes),
- * stable pseudonyms for users and accounts, sealed bank credentials, constant-time
- * secret comparison. One master key (CREDENTIALS_KEY) is split with HKDF so that the
+ * stable pseudonyms for users and accounts, sealed bank credentials. One master key (CREDENTIALS_KEY) is split with HKDF so that the
  * sealing key and the pseudonym key are never the same bytes.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 export interface Keys {
   seal: Buffer;
   pseudonym: Buffer;
-}
-
-/** Parses a 32-byte key given as 64 hex characters or base64/base64url. */
-export function parseMasterKey(text: string): Buffer {
-  const trimmed = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-  if (key.length !== 32) throw new RangeError('CREDENTIALS_KEY must be 32 bytes (64 hex characters or base64)');
-  return key;
 }
 
 export function deriveKeys(master: Buffer): Keys {
@@ -38,7 +29,7 @@ export function storedTokenHash(keys: Keys, token: string): string {
   return keyedHash(keys, 'token', token);
 }
 
-/** A random id with a readable prefix, e.g. mv_3k9f…; 16 base32-ish characters. */
+/** A random id with a readable prefix, e.g. mv_3f9a…: 80 random bits as 20 hex characters. */
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }
@@ -80,21 +71,4 @@ export function unseal(keys: Keys, sealed: string, associatedData: string): stri
   decipher.setAAD(Buffer.from(associatedData));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
-}
-
-/**
- * Constant-time check of a presented secret against the accepted ones (rotation allows
- * several). Both sides are hashed first so lengths leak nothing either.
- */
-export function secretMatches(presented: string | undefined, accepted: readonly Buffer[]): boolean {
-  if (typeof presented !== 'string') return false;
-  // one-shot hash(): half the cost of createHash().update().digest(), on every request
-  const digest = hash('sha256', presented, 'buffer');
-  let match = false;
-  for (const candidate of accepted) match = timingSafeEqual(digest, candidate) || match;
-  return match;
-}
-
-export function secretDigest(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
 }

@@ -5,7 +5,7 @@
  */
 import type { components } from '../../generated/kasisto.js';
 import type { LedgerQuery, LedgerRow } from '../adapters/store/store.js';
-import { invalidField } from '../http/errors.js';
+import { invalidField } from './errors.js';
 import type { DomainContext } from './context.js';
 import { fromMinorUnits } from './money.js';
 
@@ -23,23 +23,22 @@ export interface TransactionCriteria {
   end_date?: unknown;
 }
 
+/** The customer's statement: checked criteria (400 naming the field), newest first. */
 export async function searchTransactions(ctx: DomainContext, userId: string, criteria: TransactionCriteria): Promise<Transaction[]> {
   return findTransactions(ctx, transactionSearch(userId, criteria));
 }
 
-/** A checked /transactions request: what to read, and a key naming exactly that answer. */
+/** A checked /transactions request: what to read, and which entries to answer. */
 export interface TransactionSearch {
   query: LedgerQuery;
   /** entries answered at most */
   limit: number;
   /** only entries of these accounts (when account_ids was given) */
   wanted: Set<string> | undefined;
-  /** the same for every request that has the same answer (the user and the normalised criteria) */
-  key: string;
 }
 
 /** Checks the criteria (400 naming the field) and normalises them. */
-export function transactionSearch(userId: string, criteria: TransactionCriteria): TransactionSearch {
+function transactionSearch(userId: string, criteria: TransactionCriteria): TransactionSearch {
   const limit = criteria.limit === undefined ? DEFAULT_TRANSACTION_LIMIT : criteria.limit;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalidField('limit', 'must be a positive integer');
   const cappedLimit = Math.min(limit, MAX_TRANSACTION_LIMIT);
@@ -56,13 +55,11 @@ export function transactionSearch(userId: string, criteria: TransactionCriteria)
     limit: cappedLimit,
   };
   const wanted = accountIds && accountIds.length > 0 ? new Set(accountIds) : undefined;
-  // JSON: no value can run into the next one (ids are any strings)
-  const key = JSON.stringify([userId, wanted ? [...wanted].sort() : null, from ?? null, toInclusive ?? null, cappedLimit]);
-  return { query, limit: cappedLimit, wanted, key };
+  return { query, limit: cappedLimit, wanted };
 }
 
 /** The entries of a checked search, newest first. */
-export async function findTransactions(ctx: DomainContext, search: TransactionSearch): Promise<Transaction[]> {
+async function findTransactions(ctx: DomainContext, search: TransactionSearch): Promise<Transaction[]> {
   const rows = await ctx.store.listLedger(search.query);
   const { wanted } = search;
   const entries: Transaction[] = [];

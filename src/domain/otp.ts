@@ -1,9 +1,13 @@
 /**
- * Verify verifications seen from Kasisto's side: what a 450 tells the platform, and how
- * the customer's `otp` text becomes Verify's challenge_response or answers[].
+ * One-time passwords over Verify verifications, for sign-ins and movements alike: what a
+ * 450 tells the platform, how the customer's `otp` text becomes Verify's answer, and the one
+ * attempt policy (451 wrong, 452 too late, 453 too many or refused by the bank).
  */
 import type { VerifyVerification } from '../adapters/verify/client.js';
-import type { OtpDetails } from '../http/errors.js';
+import type { OtpAttemptHolder } from '../adapters/store/store.js';
+import type { DomainContext } from './context.js';
+import { DomainError, type OtpChallenge } from './errors.js';
+import { toDomainError } from './verify-errors.js';
 
 /** What the store keeps about a verification the customer still has to answer. */
 export interface PendingVerification {
@@ -27,10 +31,9 @@ export function pendingFrom(verification: VerifyVerification, target: PendingVer
   };
 }
 
-export function otpDetailsOf(pending: PendingVerification): OtpDetails {
-  return pending.type === 'questions'
-    ? { type: 'questions', challenge_text: pending.challengeText, questions: pending.questions }
-    : { type: 'sms', challenge_text: pending.challengeText };
+/** The part of a pending verification the customer sees. */
+export function challengeOf(pending: PendingVerification): OtpChallenge {
+  return { type: pending.type, challengeText: pending.challengeText, questions: pending.type === 'questions' ? pending.questions : [] };
 }
 
 /**
@@ -49,4 +52,62 @@ export function answerFor(pending: PendingVerification, otp: string): { challeng
 
 export function parsePending(json: string | null): PendingVerification | undefined {
   return json ? (JSON.parse(json) as PendingVerification) : undefined;
+}
+
+/** Why a pending operation is given up. */
+export type GiveUpReason = 'expired' | 'too_many_failures' | 'rejected_by_bank';
+
+/** One answer to a pending verification: whose it is and what ends when the customer runs out of tries. */
+export interface OtpAttempt {
+  holder: OtpAttemptHolder;
+  id: string;
+  pending: PendingVerification;
+  /** when the challenge was issued (epoch ms) */
+  startedAt: number | null;
+  /** what a 452/453 tells the customer happened, e.g. "sign in again" */
+  consequence: string;
+  /** ends the pending operation (the sign-in, or the movement) */
+  giveUp(reason: GiveUpReason): Promise<void>;
+}
+
+/**
+ * Submits the customer's answer under Kasisto's attempt policy and returns Verify's
+ * verification when the bank accepted it. Attempts are counted in the store (shared by
+ * instances); an answer Verify never judged (it failed or did not answer) is given back,
+ * so an outage cannot lock the customer out.
+ */
+export async function answerChallenge(ctx: DomainContext, attempt: OtpAttempt, otp: string): Promise<VerifyVerification> {
+  const { otpWindowSeconds, otpMaxAttempts } = ctx.config;
+  const giveUp = async (reason: GiveUpReason, message: string) => {
+    await attempt.giveUp(reason);
+    return new DomainError(reason === 'expired' ? 'otp_expired' : 'otp_too_many_failures', `${message}; ${attempt.consequence}`);
+  };
+  if (attempt.startedAt !== null && ctx.now() - attempt.startedAt > otpWindowSeconds * 1000) {
+    throw await giveUp('expired', 'The one-time password has expired');
+  }
+  const attempts = await ctx.store.countOtpAttempt(attempt.holder, attempt.id);
+  if (attempts > otpMaxAttempts) throw await giveUp('too_many_failures', 'Too many wrong one-time passwords');
+  let verification: VerifyVerification;
+  try {
+    verification = await submitAnswer(ctx, attempt.pending, otp);
+  } catch (error) {
+    await ctx.store.refundOtpAttempt(attempt.holder, attempt.id).catch(() => {});
+    throw toDomainError(error);
+  }
+  switch (verification.status) {
+    case 'retry':
+    case 'initial':
+      if (attempts >= otpMaxAttempts) throw await giveUp('too_many_failures', 'Too many wrong one-time passwords');
+      throw new DomainError('otp_invalid', `The one-time password is not correct; ${otpMaxAttempts - attempts} attempt(s) left`);
+    case 'failed':
+      throw await giveUp('rejected_by_bank', 'The bank rejected the one-time password');
+    case 'succeeded':
+      return verification;
+  }
+}
+
+/** Sends the customer's answer to the pending Verify verification. */
+export function submitAnswer(ctx: DomainContext, pending: PendingVerification, otp: string): Promise<VerifyVerification> {
+  const target = pending.target.type === 'session' ? { type: 'session' as const, sessionId: pending.target.sessionId } : { type: 'transfer' as const, transferId: pending.target.transferId };
+  return ctx.verify.submitVerification(target, pending.verificationId, answerFor(pending, otp));
 }

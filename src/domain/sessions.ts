@@ -4,11 +4,11 @@
  * the token's life only) and any pending verification.
  */
 import type { Grant } from '../adapters/store/store.js';
-import { ApiError, forbidden, invalidField, otpRequired } from '../http/errors.js';
+import { DomainError, forbidden, invalidField, otpRequired } from './errors.js';
 import type { DomainContext } from './context.js';
 import { newId, newOpaqueToken, seal, storedTokenHash, unseal, userIdFor } from './crypto.js';
-import { otpDetailsOf, parsePending, pendingFrom } from './otp.js';
-import { toApiError } from './verify-errors.js';
+import { challengeOf, parsePending, pendingFrom } from './otp.js';
+import { toDomainError } from './verify-errors.js';
 
 export interface Credentials {
   login: string;
@@ -44,7 +44,7 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
   const loggedIn = await ctx.verify.login(session.id, { login, password: secret }).catch(rethrow);
   if (loggedIn.status === 'failed' || (loggedIn.status !== 'connected' && loggedIn.status !== 'pending_verification')) {
     ctx.log.info({ user_id: userId, verify_session: session.id }, 'login refused by the bank');
-    throw new ApiError(403, 'invalid_credentials', 'The bank refused these credentials');
+    throw new DomainError('invalid_credentials', 'The bank refused these credentials');
   }
   const grantId = newId('gr');
   const token = newOpaqueToken();
@@ -82,7 +82,7 @@ function requireCredential(field: string, value: unknown): string {
 }
 
 function rethrow(error: unknown): never {
-  throw toApiError(error);
+  throw toDomainError(error);
 }
 
 /**
@@ -132,18 +132,12 @@ export async function rotate(ctx: DomainContext, caller: Caller): Promise<string
   return token;
 }
 
-/** Data operations cannot run while the login itself still waits for a verification. */
+/** Data operations cannot run while the login itself still waits for a verification: 450 with its challenge. */
 export function requireSignedIn(caller: Caller): void {
-  if (caller.grant.status === 'pending_otp') {
-    const pending = parsePending(caller.grant.pending_json);
-    if (pending) throw otpRequired(otpDetailsOf(pending));
-    throw forbidden('The sign-in is not complete');
-  }
-}
-
-/** Like requireSignedIn, for operations whose contract has no 450. */
-export function requireSignedInNoOtp(caller: Caller): void {
-  if (caller.grant.status !== 'active') throw forbidden('Complete the one-time password step first (/validate_otp)');
+  if (caller.grant.status === 'active') return;
+  const pending = parsePending(caller.grant.pending_json);
+  if (pending) throw otpRequired(challengeOf(pending));
+  throw forbidden('Complete the one-time password step first (/validate_otp)');
 }
 
 export function credentialsOf(ctx: DomainContext, grant: Grant): Credentials {

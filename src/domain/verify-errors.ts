@@ -1,25 +1,25 @@
-/** How a failure to reach or understand Verify reads on the Kasisto side. */
+/** How a failure to reach or understand Verify reads in the domain. */
 import { VerifyError } from '../adapters/verify/errors.js';
-import { ApiError } from '../http/errors.js';
+import { DomainError } from './errors.js';
 
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
+export function toDomainError(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
   if (error instanceof VerifyError) {
     switch (error.kind) {
       case 'timeout':
-        return new ApiError(504, 'upstream_timeout', 'The bank did not answer in time; retry the same request (a movement is never made twice)', undefined);
+        return new DomainError('upstream_timeout', 'The bank did not answer in time; retry the same request (a movement is never made twice)');
       case 'unreachable':
-        return new ApiError(503, 'upstream_unavailable', 'The bank cannot be reached right now; try again shortly', undefined, 5);
+        return new DomainError('upstream_unavailable', 'The bank cannot be reached right now; try again shortly', { retryAfterSeconds: 5 });
       case 'server':
-        return new ApiError(502, 'upstream_error', 'The bank answered with an error; try again shortly');
+        return new DomainError('upstream_error', 'The bank answered with an error; try again shortly');
       case 'contract':
-        return new ApiError(502, 'upstream_error', 'The bank answered in an unexpected format');
+        return new DomainError('upstream_error', 'The bank answered in an unexpected format');
       case 'rejected':
-        return new ApiError(502, 'upstream_error', 'The bank refused the request');
+        return new DomainError('upstream_error', 'The bank refused the request');
     }
   }
   if (error instanceof Error && error.name === 'CircuitOpenError') {
-    return new ApiError(503, 'upstream_unavailable', 'The bank is unavailable; requests are paused for a few seconds', undefined, 5);
+    return new DomainError('upstream_unavailable', 'The bank is unavailable; requests are paused for a few seconds', { retryAfterSeconds: 5 });
   }
   throw error;
 }

@@ -1,9 +1,10 @@
 /**
- * The one error type the HTTP layer turns into the spec's error body
- * `{code, message, otp_details?}`. Messages are written for a person and never carry
- * credentials, tokens or stack traces.
+ * The HTTP edge of every failure: `ApiError` is what the app sends, as Kasisto's
+ * `error_response {code, message, otp_details?}`; `toApiError` maps the domain's typed
+ * errors to their statuses. Messages never carry credentials, tokens or stack traces.
  */
 import type { components } from '../../generated/kasisto.js';
+import { DomainError, type DomainErrorKind, type OtpChallenge } from '../domain/errors.js';
 
 export type ErrorBody = components['schemas']['error_response'];
 export type OtpDetails = components['schemas']['otp_details'];
@@ -25,8 +26,28 @@ export class ApiError extends Error {
   }
 }
 
-/** 400 naming the field, e.g. invalidField('amount', 'must be greater than 0'). */
-export const invalidField = (field: string, problem: string) => new ApiError(400, 'invalid_request', `${field}: ${problem}`);
-export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
-export const otpRequired = (details: OtpDetails) =>
-  new ApiError(450, 'otp_required', 'A one-time password is required: ask the customer and call /validate_otp', details);
+/** Kasisto's statuses for the domain's failures (450–453 are Kasisto's OTP flow). */
+export const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid_request: 400,
+  forbidden: 403,
+  invalid_credentials: 403,
+  otp_required: 450,
+  otp_invalid: 451,
+  otp_expired: 452,
+  otp_too_many_failures: 453,
+  upstream_error: 502,
+  upstream_unavailable: 503,
+  in_progress: 503,
+  upstream_timeout: 504,
+};
+
+export function otpDetailsOf(challenge: OtpChallenge): OtpDetails {
+  return challenge.type === 'questions'
+    ? { type: 'questions', challenge_text: challenge.challengeText, questions: challenge.questions }
+    : { type: 'sms', challenge_text: challenge.challengeText };
+}
+
+export function toApiError(error: DomainError): ApiError {
+  const { challenge, retryAfterSeconds } = error.details;
+  return new ApiError(STATUS_OF[error.kind], error.kind, error.message, challenge ? otpDetailsOf(challenge) : undefined, retryAfterSeconds);
+}

@@ -8,6 +8,8 @@
  * /accounts call. This is a Map lookup and an increment, called from the connector's own
  * onRequest hook.
  */
+import { isIPv6 } from 'node:net';
+
 export interface Verdict {
   allowed: boolean;
   /** Seconds until the key's window ends (at least 1): Retry-After on a 429. */
@@ -63,3 +65,32 @@ export class RateLimiter {
 }
 
 const ALLOWED: Verdict = Object.freeze({ allowed: true, retryAfterSeconds: 0 });
+
+/**
+ * The bucket of a client address: IPv4 as written, an IPv4-mapped IPv6 address as its IPv4,
+ * any other IPv6 address by its /64 network (one host is given a whole /64, so counting
+ * single addresses would let it rotate through billions of buckets).
+ */
+export function addressBucket(ip: string): string {
+  if (!isIPv6(ip)) return ip.toLowerCase();
+  const groups = expandIPv6(ip);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`;
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (zone dropped, embedded IPv4 read). */
+function expandIPv6(ip: string): number[] {
+  let text = ip.split('%')[0]!.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const front = parse(head);
+  const back = tail === undefined ? [] : parse(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}

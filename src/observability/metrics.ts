@@ -49,10 +49,6 @@ export class Metrics {
     this.circuit.set(0);
   }
 
-  observeRequest(operation: string, status: number, seconds: number): void {
-    this.requestObserver(operation)(status, seconds);
-  }
-
   /** Counts the requests of one operation (made once per route, called once per request). */
   requestObserver(operation: string): (status: number, seconds: number) => void {
     return this.requests.observer(operation);

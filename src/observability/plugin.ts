@@ -12,8 +12,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import fp from 'fastify-plugin';
 import { CircuitOpenError } from '../adapters/verify/circuit.js';
 import { VerifyError } from '../adapters/verify/errors.js';
+import type { Config } from '../config.js';
 import type { DomainContext } from '../domain/context.js';
-import { secretDigest, secretMatches } from '../domain/crypto.js';
+import { secretDigest, secretMatches } from '../http/secret.js';
 import type { Metrics } from './metrics.js';
 import type { RequestContext } from './request-context.js';
 
@@ -28,6 +29,7 @@ export const PROBE_PATHS = { health: '/healthz', ready: '/readyz', metrics: '/me
 const READY_CACHE_MS = 2_000;
 
 export interface ObservabilityOptions {
+  config: Config;
   ctx: DomainContext;
   metrics: Metrics;
   requestContext: RequestContext;
@@ -77,8 +79,7 @@ export function appendRouteHook(route: RouteOptions, name: 'onRequest' | 'preVal
 }
 
 export const observability = fp(
-  async function observability(app: FastifyInstance, { ctx, metrics, requestContext }: ObservabilityOptions) {
-    const { config } = ctx;
+  async function observability(app: FastifyInstance, { config, ctx, metrics, requestContext }: ObservabilityOptions) {
     requestContext.install(app);
 
     // Each route counts under its own label, worked out once when it is added (reading

@@ -1,4 +1,4 @@
-import { requestMovement } from '../domain/movements.js';
+import { requestMovement } from '../domain/movements/request.js';
 import { callerOf } from './caller.js';
 import type { HandlerFactory } from './types.js';
 

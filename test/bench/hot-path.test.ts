@@ -1,7 +1,7 @@
 /**
  * The pieces the second performance pass put on every request's path, each against what it
  * replaced: the in-process rate limiter (@fastify/rate-limit's window semantics), the
- * rendered-answer cache, the log destination (every line, in order, also at exit), the
+ * versioned ledger cache, the log destination (every line, in order, also at exit), the
  * access lines (byte for byte pino's), request.log made only when used, and SQLite rows
  * built from raw arrays (the same objects better-sqlite3 makes).
  */
@@ -13,12 +13,12 @@ import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AccessLogController } from '../../src/http/logging/access-log.js';
-import { loggerOptions } from '../../src/http/app.js';
+import { loggerOptions } from '../../src/http/logging/redaction.js';
 import { loadConfig } from '../../src/config.js';
 import { LineWriter } from '../../src/http/logging/destination.js';
 import { lazyChildLogger } from '../../src/http/logging/request-logger.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
-import { PageCache } from '../../src/routes/page-cache.js';
+import { VersionedCache } from '../../src/adapters/store/versioned-cache.js';
 import { Store } from '../../src/adapters/store/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hot-path-'));
@@ -50,21 +50,19 @@ describe('RateLimiter', () => {
   });
 });
 
-describe('PageCache', () => {
-  it('answers only for the version the page was made at, and stays within its bounds', () => {
-    const cache = new PageCache(2, 100);
-    const page = (text: string) => Buffer.from(text);
-    cache.set('k1', 1, page('one'));
-    expect(cache.get('k1', 1)?.toString()).toBe('one');
+describe('VersionedCache', () => {
+  it('answers only for the version a value was read at, and stays within its weight', () => {
+    const cache = new VersionedCache<string>(12, (value) => value.length);
+    cache.set('k1', 1, 'one');
+    expect(cache.get('k1', 1)).toBe('one');
     expect(cache.get('k1', 2)).toBeUndefined();
-    expect(cache.get('k1', 1)).toBeUndefined(); // a stale page is dropped, not kept
-    cache.set('k1', 2, page('one'));
-    cache.set('k2', 2, page('two'));
-    cache.get('k1', 2); // k1 used last
-    cache.set('k3', 2, page('three'));
+    expect(cache.get('k1', 1)).toBeUndefined(); // a stale value is dropped, not kept
+    for (const key of ['k1', 'k2', 'k3', 'k4']) cache.set(key, 2, 'abc');
+    cache.get('k1', 2); // k1 used last: k2 is now the least recently used
+    cache.set('k5', 2, 'abc');
     expect(cache.get('k2', 2)).toBeUndefined();
-    expect(cache.get('k1', 2)?.toString()).toBe('one');
-    cache.set('big', 2, page('x'.repeat(60))); // over a quarter of the bytes: not kept
+    expect(cache.get('k1', 2)).toBe('abc');
+    cache.set('big', 2, 'abcd'); // over a quarter of the weight: not kept
     expect(cache.get('big', 2)).toBeUndefined();
   });
 });

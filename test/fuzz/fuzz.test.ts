@@ -89,7 +89,7 @@ function headersOf(choice: HeaderChoice, withToken: string | undefined): Record<
   return headers;
 }
 
-const tooLarge = (payload: string) => Buffer.byteLength(payload) > c.ctx.config.bodyLimitBytes;
+const tooLarge = (payload: string) => Buffer.byteLength(payload) > c.config.bodyLimitBytes;
 
 function isBadUrl(url: string): boolean {
   try {
@@ -444,5 +444,5 @@ describe.skipIf(!testPostgresUrl() && !postgresRequired)('on PostgreSQL', () => 
 });
 
 describe('raw sockets: what inject cannot send', () => {
-  socketCases(() => ({ app: c.app, tally, token, userId, bodyLimit: c.ctx.config.bodyLimitBytes }));
+  socketCases(() => ({ app: c.app, tally, token, userId, bodyLimit: c.config.bodyLimitBytes }));
 });

@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { loggerOptions } from '../../src/http/app.js';
+import { loggerOptions } from '../../src/http/logging/redaction.js';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
 
 type LogLine = Record<string, unknown> & { msg?: string; request_id?: string };

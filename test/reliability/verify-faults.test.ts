@@ -18,7 +18,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { reconcile } from '../../src/domain/movements.js';
+import { reconcile } from '../../src/domain/movements/reconcile.js';
 import type { Fault } from '../../src/sandbox/faults.js';
 import type { OperationId } from '../../src/sandbox/types.js';
 import { kasistoResponseCheck } from '../connector/contract.js';

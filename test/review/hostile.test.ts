@@ -194,7 +194,7 @@ describe('the SQLite file', () => {
   it('is readable by its owner only, with its WAL files', async () => {
     const { statSync, existsSync } = await import('node:fs');
     await c.signIn('test'); // something written, so the WAL exists
-    const path = c.ctx.config.databaseUrl.replace(/^sqlite:/, '');
+    const path = c.config.databaseUrl.replace(/^sqlite:/, '');
     for (const file of [path, `${path}-wal`, `${path}-shm`].filter((f) => existsSync(f))) {
       expect((statSync(file).mode & 0o777).toString(8), file).toBe('600');
     }

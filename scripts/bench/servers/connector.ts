@@ -17,7 +17,7 @@
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loggerOptions } from '../../../src/http/app.js';
+import { loggerOptions } from '../../../src/http/logging/redaction.js';
 import { loadConfig } from '../../../src/config.js';
 import { LineWriter } from '../../../src/http/logging/destination.js';
 import { startConnector } from '../../../src/runtime.js';
@@ -153,7 +153,6 @@ async function seedLedger(count: number): Promise<void> {
       failure_reason: null,
       lease_owner: null,
       lease_until: null,
-      version: 4,
       created_at: created,
       updated_at: created + 1500,
       completed_at: created + 1500,

@@ -229,6 +229,13 @@ migrations['0002_ledger_versions'] = {
   },
 };
 
+// movements.version was written on every update and never read.
+migrations['0003_drop_movement_version'] = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('movements').dropColumn('version').execute();
+  },
+};
+
 class InCodeMigrations implements MigrationProvider {
   async getMigrations() {
     return migrations;

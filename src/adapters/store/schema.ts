@@ -3,6 +3,7 @@
  * units, both as 64-bit integers (pg's int8 is parsed back to number in db.ts).
  */
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { MovementStatus } from '../../domain/movements/status.js';
 
 export interface GrantsTable {
   /** One customer login: the Verify session, the sealed credentials, OTP state. */
@@ -30,17 +31,6 @@ export interface TokensTable {
   retired_at: number | null;
 }
 
-export type MovementStatus =
-  | 'recorded'
-  | 'session_created'
-  | 'awaiting_login_otp'
-  | 'logged_in'
-  | 'transfer_requested'
-  | 'awaiting_transfer_otp'
-  | 'processed'
-  | 'failed'
-  | 'cancelled'
-  | 'interrupted';
 
 export interface MovementsTable {
   id: string;
@@ -70,7 +60,6 @@ export interface MovementsTable {
   failure_reason: string | null;
   lease_owner: string | null;
   lease_until: number | null;
-  version: number;
   created_at: number;
   updated_at: number;
   completed_at: number | null;

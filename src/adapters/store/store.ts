@@ -4,11 +4,11 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { migrate, openDatabase, type Dialect } from './db.js';
-import type { Database, Grant, GrantPatch, Movement, MovementPatch, MovementStatus, NewGrant, NewMovement, Payee, Profile } from './schema.js';
+import { VersionedCache } from './versioned-cache.js';
+import { AWAITING_OTP_STATUSES, IN_FLIGHT_STATUSES, LEDGER_STATUSES, TERMINAL_STATUSES } from '../../domain/movements/status.js';
+import type { Database, Grant, GrantPatch, Movement, MovementPatch, NewGrant, NewMovement, Payee, Profile } from './schema.js';
 
-export type { Grant, Movement, MovementStatus, Payee, Profile } from './schema.js';
-
-export const TERMINAL_STATUSES: readonly MovementStatus[] = ['processed', 'failed', 'cancelled'];
+export type { Grant, Movement, MovementPatch, NewMovement, Payee, Profile } from './schema.js';
 
 export interface LedgerQuery {
   userId: string;
@@ -21,6 +21,10 @@ export interface LedgerQuery {
 }
 
 export class IdempotencyConflict extends Error {}
+
+/** What a one-time password is answered for: a sign-in (grant) or a movement. */
+export type OtpAttemptHolder = 'grant' | 'movement';
+const TABLE_OF = { grant: 'grants', movement: 'movements' } as const;
 
 /** What a ledger entry is made of (see listLedger). */
 export const LEDGER_COLUMNS = [
@@ -69,6 +73,12 @@ export class Store {
   /** Read before every /transactions answer, so compiled once too. */
   private readonly ledgerVersionQuery: ReturnType<typeof ledgerVersionQueryOf>;
   private readonly tokenCache = new Map<string, { found: FoundToken; until: number }>();
+  /**
+   * Ledger pages by query, kept with the user's ledger version, which the database changes in
+   * the same transaction as any write to the user's movements, by any instance: a page is
+   * reused only while nothing it was read from has changed. Bounded by rows kept.
+   */
+  private readonly ledgerPages = new VersionedCache<readonly LedgerRow[]>(50_000, (rows) => rows.length);
   /** grant id → its cached token hashes, so a write forgets them without a scan. */
   private readonly cachedTokensOfGrant = new Map<string, Set<string>>();
   /** Bumped by every grant or token write: a read that raced a write is not cached. */
@@ -180,20 +190,6 @@ export class Store {
     await this.changing({ grantId: id }, () => this.db.updateTable('grants').set(patch).where('id', '=', id).execute());
   }
 
-  /** Counts one OTP attempt atomically (shared by every instance) and returns the new count. */
-  async countGrantOtpAttempt(id: string): Promise<number> {
-    await this.changing({ grantId: id }, () => this.db.updateTable('grants').set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).execute());
-    const row = await this.db.selectFrom('grants').select('otp_attempts').where('id', '=', id).executeTakeFirst();
-    return row?.otp_attempts ?? 0;
-  }
-
-  /** Gives back an attempt Verify never judged (it failed or did not answer), so an outage cannot lock the customer out. */
-  async refundGrantOtpAttempt(id: string): Promise<void> {
-    await this.changing({ grantId: id }, () =>
-      this.db.updateTable('grants').set({ otp_attempts: sql`otp_attempts - 1` }).where('id', '=', id).where('otp_attempts', '>', 0).execute(),
-    );
-  }
-
   /** Ends a login: credentials erased, every token of it revoked. */
   async endGrant(id: string): Promise<void> {
     await this.changing({ grantId: id }, () =>
@@ -259,7 +255,7 @@ export class Store {
           .where('status', '!=', 'cancelled')
           .where((eb) =>
             eb.or([
-              eb.and([eb('status', 'not in', [...TERMINAL_STATUSES]), eb('created_at', '>=', openSince)]),
+              eb.and([eb('status', 'not in', TERMINAL_STATUSES), eb('created_at', '>=', openSince)]),
               eb('completed_at', '>=', retryWindowStart),
             ]),
           )
@@ -286,21 +282,28 @@ export class Store {
   async updateMovement(id: string, patch: MovementPatch, now: number): Promise<Movement> {
     await this.db
       .updateTable('movements')
-      .set({ ...patch, updated_at: now, version: sql`version + 1` })
+      .set({ ...patch, updated_at: now })
       .where('id', '=', id)
       .execute();
     return this.db.selectFrom('movements').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   }
 
-  /** Gives back an attempt Verify never judged (it failed or did not answer), so an outage cannot lock the customer out. */
-  async refundMovementOtpAttempt(id: string): Promise<void> {
-    await this.db.updateTable('movements').set({ otp_attempts: sql`otp_attempts - 1` }).where('id', '=', id).where('otp_attempts', '>', 0).execute();
+  /**
+   * Counts one OTP attempt on a login or a movement and returns the new count, in one
+   * statement (shared by every instance: two answers sent at once get two different counts).
+   */
+  async countOtpAttempt(holder: OtpAttemptHolder, id: string): Promise<number> {
+    const row = await this.changing(holder === 'grant' ? { grantId: id } : {}, () =>
+      this.db.updateTable(TABLE_OF[holder]).set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).returning('otp_attempts').executeTakeFirst(),
+    );
+    return row?.otp_attempts ?? 0;
   }
 
-  async countMovementOtpAttempt(id: string): Promise<number> {
-    await this.db.updateTable('movements').set({ otp_attempts: sql`otp_attempts + 1` }).where('id', '=', id).execute();
-    const row = await this.db.selectFrom('movements').select('otp_attempts').where('id', '=', id).executeTakeFirst();
-    return row?.otp_attempts ?? 0;
+  /** Gives back an attempt Verify never judged (it failed or did not answer), so an outage cannot lock the customer out. */
+  async refundOtpAttempt(holder: OtpAttemptHolder, id: string): Promise<void> {
+    await this.changing(holder === 'grant' ? { grantId: id } : {}, () =>
+      this.db.updateTable(TABLE_OF[holder]).set({ otp_attempts: sql`otp_attempts - 1` }).where('id', '=', id).where('otp_attempts', '>', 0).execute(),
+    );
   }
 
   /**
@@ -327,7 +330,7 @@ export class Store {
       .selectFrom('movements')
       .selectAll()
       .where('grant_id', '=', grantId)
-      .where('status', 'in', ['awaiting_login_otp', 'awaiting_transfer_otp'])
+      .where('status', 'in', AWAITING_OTP_STATUSES)
       .orderBy('updated_at', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -338,7 +341,7 @@ export class Store {
     return this.db
       .selectFrom('movements')
       .selectAll()
-      .where('status', 'in', ['recorded', 'session_created', 'logged_in', 'transfer_requested'])
+      .where('status', 'in', IN_FLIGHT_STATUSES)
       .orderBy('created_at')
       .execute();
   }
@@ -348,7 +351,7 @@ export class Store {
     return this.db
       .selectFrom('movements')
       .selectAll()
-      .where('status', 'in', ['awaiting_login_otp', 'awaiting_transfer_otp'])
+      .where('status', 'in', AWAITING_OTP_STATUSES)
       .where('otp_started_at', '<', olderThan)
       .execute();
   }
@@ -360,15 +363,25 @@ export class Store {
 
   /**
    * The user's ledger, newest first: every movement that moved or may still move money.
-   * Only the columns a statement shows: better-sqlite3 builds wide rows slowly (50 rows of all
-   * 30 columns cost about 2.5× the time of these 16).
+   * Only the columns a statement shows (better-sqlite3 builds wide rows slowly).
    */
-  async listLedger(query: LedgerQuery): Promise<LedgerRow[]> {
+  async listLedger(query: LedgerQuery): Promise<readonly LedgerRow[]> {
+    // the version first, then the rows: rows are never kept under a version newer than they are
+    const version = await this.ledgerVersion(query.userId);
+    const key = JSON.stringify([query.userId, query.accountIds ? [...query.accountIds].sort() : null, query.from ?? null, query.to ?? null, query.limit]);
+    const kept = this.ledgerPages.get(key, version);
+    if (kept !== undefined) return kept;
+    const rows = Object.freeze(await this.readLedger(query));
+    this.ledgerPages.set(key, version, rows);
+    return rows;
+  }
+
+  private async readLedger(query: LedgerQuery): Promise<LedgerRow[]> {
     let q = this.db
       .selectFrom('movements')
       .select(LEDGER_COLUMNS)
       .where('user_id', '=', query.userId)
-      .where('status', 'in', ['processed', 'awaiting_transfer_otp', 'transfer_requested']);
+      .where('status', 'in', LEDGER_STATUSES);
     if (query.accountIds && query.accountIds.length > 0) {
       const ids = query.accountIds;
       q = q.where((eb) => eb.or([eb('source_account_id', 'in', ids), eb.and([eb('dest_type', '=', 'account'), eb('dest_id', 'in', ids)])]));

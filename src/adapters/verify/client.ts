@@ -19,14 +19,13 @@ import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } fro
 import { responseValidators } from './validate.js';
 import { currentVerifyDeadline } from './deadline.js';
 
-export { VerifyError, isVerifyError, type VerifyErrorKind } from './errors.js';
+export { VerifyError, type VerifyErrorKind } from './errors.js';
 
 export type VerifyBank = components['schemas']['bank'];
 export type VerifySession = components['schemas']['session'];
 export type VerifyBankAccount = components['schemas']['bank_account'];
 export type VerifyTransfer = components['schemas']['transfer'];
 export type VerifyVerification = components['schemas']['verification'];
-export type VerifyErrorBody = components['schemas']['error'];
 export type VerifyCreateSessionRequest = components['schemas']['create_session_request'];
 export type VerifyVerificationRequest = components['schemas']['verification_request'];
 

@@ -18,8 +18,6 @@
  */
 export type VerifyErrorKind = 'timeout' | 'unreachable' | 'server' | 'rejected' | 'contract';
 
-export const VERIFY_ERROR_KINDS: readonly VerifyErrorKind[] = ['timeout', 'unreachable', 'server', 'rejected', 'contract'];
-
 /** The longest `verifyMessage` kept from a Verify error body. */
 export const VERIFY_MESSAGE_MAX = 200;
 
@@ -56,11 +54,6 @@ export class VerifyError extends Error {
     this.attempts = init.attempts ?? 1;
   }
 
-  /** True for failures that say nothing against Verify's answer to a repeat later on. */
-  get transient(): boolean {
-    return this.kind === 'timeout' || this.kind === 'unreachable' || this.kind === 'server';
-  }
-
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
@@ -73,10 +66,6 @@ export class VerifyError extends Error {
       attempts: this.attempts,
     };
   }
-}
-
-export function isVerifyError(error: unknown): error is VerifyError {
-  return error instanceof VerifyError;
 }
 
 function describe(init: VerifyErrorInit): string {
