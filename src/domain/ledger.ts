@@ -138,8 +138,8 @@ interface EntryBase {
 }
 
 /**
- * One entry as a single object literal: V8 (Node 20) builds `{ ...base, more }` on a slow
- * path, about 4 µs an entry, and /transactions renders up to 500 of them.
+ * One entry as a single object literal: V8 builds `{ ...base, more }` on a slow path, and
+ * /transactions renders up to 500 entries.
  */
 function entry(b: EntryBase, accountId: string, transactionId: string, type: Transaction['transaction_type'], description: string): Transaction {
   const e: Transaction = {

@@ -37,8 +37,8 @@ export function openDatabase(url: string): { db: Kysely<Database>; dialect: Dial
 const STATEMENT_CACHE_ENTRIES = 500;
 
 /**
- * Kysely prepares every query anew (sqlite3_prepare: about 30 µs, as much as running a
- * token lookup). Our queries are a few fixed shapes, so their statements are kept and reused;
+ * Kysely prepares every query anew (sqlite3_prepare costs as much as running a token
+ * lookup). Our queries are a few fixed shapes, so their statements are kept and reused;
  * a statement still busy (an open iterator) is never handed out twice.
  */
 function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfig['database'] {
@@ -66,7 +66,7 @@ type KyselyStatement = SqliteStatement & { readonly busy: boolean };
 /**
  * Rows as plain objects built here from better-sqlite3's raw (array) rows: better-sqlite3
  * makes each row object in C++, property by property, which costs more than reading the row
- * (50 ledger rows of 16 columns: 225 µs as objects, 155 µs raw and built here). Same objects
+ * (measured in bench/notes.md). Same objects
  * (own enumerable properties in column order, a later duplicate name wins).
  */
 function withPlainRows(statement: SqliteDatabase.Statement): KyselyStatement {

@@ -6,8 +6,8 @@
  *
  * Why not pino's default destination (sonic-boom, asynchronous): it sends each write through
  * libuv's thread pool (a thread wake-up, a completion callback, and a copy of the text to
- * work out what was written) and measures its whole buffered text on every line; at two
- * access lines per request that was about 6 µs of a ~110 µs cached /accounts call.
+ * work out what was written) and measures its whole buffered text on every line, twice a
+ * request for the access lines (measured in bench/notes.md).
  *
  * A destination that does not keep up (a full pipe: EAGAIN) is retried every 10 ms; lines
  * keep queueing in memory up to MAX_PENDING_BYTES, past which they are dropped and counted,

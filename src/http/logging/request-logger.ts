@@ -1,7 +1,7 @@
 /**
  * `request.log`, made only when something logs through it. Fastify gives every request a
  * child logger with its request_id bound; pino makes one by serialising the bindings (through
- * the redaction) up front, about 5 µs of a ~95 µs cached /accounts call, yet most requests
+ * the redaction) up front (see bench/notes.md), yet most requests
  * log nothing through it: their two access lines are written with request.id (access-log.ts)
  * and the domain logs only on events. So the child is a stand-in that creates the real one
  * (the same `logger.child(bindings, options)` Fastify would call) the first time a line at
