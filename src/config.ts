@@ -210,6 +210,8 @@ function crossChecks(c: Config): string[] {
     if (!c.verifySecretKey) problems.push('VERIFY_SECRET_KEY is required in production');
     if (!c.verifyPublicKey) problems.push('VERIFY_PUBLIC_KEY is required in production');
     if (!c.credentialsKey) problems.push('CREDENTIALS_KEY is required in production');
+    // /metrics names operations, outcomes and the circuit state: not for anyone who can reach the port
+    if (!c.metricsToken) problems.push('METRICS_TOKEN is required in production (GET /metrics answers only with it)');
     if (!c.tlsCertFile && !c.tlsTerminatedByProxy) {
       problems.push('TLS_CERT_FILE and TLS_KEY_FILE (or TLS_TERMINATED_BY_PROXY=true) are required in production');
     }

@@ -30,6 +30,8 @@ export interface Caller {
 }
 
 const MAX_CREDENTIAL_LENGTH = 256;
+/** How stale a login's stored last use may be (see authenticate). */
+export const LAST_USE_PRECISION_MS = 1_000;
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** A session opened only to log in and list accounts; Verify requires an amount. */
@@ -107,8 +109,9 @@ export async function authenticate(ctx: DomainContext, token: unknown, bodyUserI
     throw forbidden('The token was replaced by a newer one and is no longer valid');
   }
   if (bodyUserId !== undefined && bodyUserId !== grant.user_id) throw forbidden('The token does not belong to this user_id');
-  // Idle expiry needs last use, but not to the millisecond: one write per 10 s at most.
-  if (now - grant.last_used_at > 10_000) {
+  // Idle expiry is judged on the stored last use, so it may lag the real one by at most the
+  // write interval: one second, the precision the idle lifetime is promised to.
+  if (now - grant.last_used_at >= LAST_USE_PRECISION_MS) {
     await ctx.store.updateGrant(grant.id, { last_used_at: now });
     grant.last_used_at = now;
   }

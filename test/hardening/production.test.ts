@@ -28,7 +28,7 @@ describe('NODE_ENV=production refuses to start without its settings', () => {
     const { code, stderr } = await runServerToExit({ NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(temp.dir, 'a.db')}` });
     expect(code).toBe(2);
     expect(stderr).toMatch(/refusing to start/);
-    for (const setting of ['KASISTO_SECRET', 'VERIFY_BASE_URL', 'VERIFY_SECRET_KEY', 'VERIFY_PUBLIC_KEY', 'CREDENTIALS_KEY', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_TERMINATED_BY_PROXY']) {
+    for (const setting of ['KASISTO_SECRET', 'VERIFY_BASE_URL', 'VERIFY_SECRET_KEY', 'VERIFY_PUBLIC_KEY', 'CREDENTIALS_KEY', 'METRICS_TOKEN', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_TERMINATED_BY_PROXY']) {
       expect(stderr, setting).toContain(setting);
     }
   });
@@ -61,6 +61,7 @@ describe('NODE_ENV=production refuses to start without its settings', () => {
       VERIFY_SECRET_KEY: 'sk_test_production_check',
       VERIFY_PUBLIC_KEY: 'pk_test_production_check',
       TLS_TERMINATED_BY_PROXY: 'true',
+      METRICS_TOKEN: 'metrics-token-for-production-0042',
       // only this one missing: the message names it and nothing else
     });
     expect(code).toBe(2);
@@ -86,6 +87,7 @@ describe('NODE_ENV=production with every setting', () => {
       VERIFY_BASE_URL: `http://127.0.0.1:${await closedPort()}`,
       VERIFY_SECRET_KEY: 'sk_test_production_start',
       VERIFY_PUBLIC_KEY: 'pk_test_production_start',
+      METRICS_TOKEN: 'metrics-token-for-production-0042',
       VERIFY_RETRIES: '0',
       TLS_CERT_FILE: cert.certFile,
       TLS_KEY_FILE: cert.keyFile,

@@ -1,5 +1,5 @@
 /** What the logger must never write: secrets, tokens, passwords, OTPs, answers, keys. */
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from '../../config.js';
 import { stdoutLines } from './destination.js';
 
@@ -34,10 +34,28 @@ export const REDACTED_PATHS = [
   '*.publicKey',
 ];
 
+/**
+ * Fastify's request serializer, with the path only: no query string is part of any
+ * operation, yet a caller may put a secret or token there (`/api/token?secret=…`), and
+ * redaction paths cannot reach inside a URL.
+ */
+export function requestForLog(request: FastifyRequest) {
+  const query = request.url.indexOf('?');
+  return {
+    method: request.method,
+    url: query === -1 ? request.url : request.url.slice(0, query),
+    version: request.headers?.['accept-version'] as string | undefined,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket ? request.socket.remotePort : undefined,
+  };
+}
+
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { req: requestForLog },
     // stdout, one write per event-loop turn (see destination.ts)
     stream: stdoutLines(),
   };
