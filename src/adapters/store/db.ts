@@ -236,6 +236,28 @@ migrations['0003_drop_movement_version'] = {
   },
 };
 
+// Per-customer guards (failed sign-ins and OTPs, lockout, sign-in attempts per window) and
+// named leases (one answer to a customer's pending verification at a time, across instances).
+migrations['0004_customer_guards_and_leases'] = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('customer_guards')
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_failure_at', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('locked_until', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('window_started_at', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createTable('leases')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('owner', 'text', (c) => c.notNull())
+      .addColumn('until', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 class InCodeMigrations implements MigrationProvider {
   async getMigrations() {
     return migrations;

@@ -95,6 +95,24 @@ export interface LedgerVersionsTable {
   version: number;
 }
 
+/** What one customer (user_id) has done lately: failed sign-ins and OTPs, lockout, sign-in attempts. */
+export interface CustomerGuardsTable {
+  user_id: string;
+  failures: number;
+  last_failure_at: number;
+  /** epoch ms; 0 when not locked */
+  locked_until: number;
+  window_started_at: number;
+  attempts: number;
+}
+
+/** A named right to do something alone, until a time (any instance may take it over after). */
+export interface LeasesTable {
+  name: string;
+  owner: string;
+  until: number;
+}
+
 export interface Database {
   grants: GrantsTable;
   tokens: TokensTable;
@@ -102,6 +120,8 @@ export interface Database {
   payees: PayeesTable;
   profiles: ProfilesTable;
   ledger_versions: LedgerVersionsTable;
+  customer_guards: CustomerGuardsTable;
+  leases: LeasesTable;
 }
 
 export type Grant = Selectable<GrantsTable>;

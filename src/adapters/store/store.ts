@@ -190,6 +190,83 @@ export class Store {
     await this.changing({ grantId: id }, () => this.db.updateTable('grants').set(patch).where('id', '=', id).execute());
   }
 
+  /** Makes a login active once its sign-in verification succeeded; false if it ended meanwhile. */
+  async activateGrant(id: string): Promise<boolean> {
+    const result = await this.changing({ grantId: id }, () =>
+      this.db
+        .updateTable('grants')
+        .set({ status: 'active', pending_json: null, otp_attempts: 0, otp_started_at: null })
+        .where('id', '=', id)
+        .where('status', '=', 'pending_otp')
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  // ---- per-customer guards ------------------------------------------------------------
+
+  /**
+   * Counts one sign-in attempt of a customer in a fixed window (one statement, shared by
+   * instances) and says whether it is allowed, and whether the customer is locked out.
+   */
+  async countSignInAttempt(userId: string, now: number, windowMs: number): Promise<{ attempts: number; windowStartedAt: number; lockedUntil: number }> {
+    const { rows } = await sql<{ attempts: number; window_started_at: number; locked_until: number }>`
+      insert into customer_guards (user_id, failures, last_failure_at, locked_until, window_started_at, attempts)
+      values (${userId}, 0, 0, 0, ${now}, 1)
+      on conflict (user_id) do update set
+        attempts = case when customer_guards.window_started_at <= ${now - windowMs} then 1 else customer_guards.attempts + 1 end,
+        window_started_at = case when customer_guards.window_started_at <= ${now - windowMs} then ${now} else customer_guards.window_started_at end
+      returning attempts, window_started_at, locked_until`.execute(this.db);
+    const row = rows[0]!;
+    return { attempts: Number(row.attempts), windowStartedAt: Number(row.window_started_at), lockedUntil: Number(row.locked_until) };
+  }
+
+  /**
+   * Counts a failed password or one-time password of a customer; failures older than
+   * `forgetBefore` no longer count. Past `maxFailures` the customer is locked until
+   * `lockUntil` and the count starts over. Returns the lock time (0 when not locked).
+   */
+  async countCustomerFailure(userId: string, now: number, forgetBefore: number, maxFailures: number, lockUntil: number): Promise<number> {
+    const { rows } = await sql<{ failures: number; locked_until: number }>`
+      insert into customer_guards (user_id, failures, last_failure_at, locked_until, window_started_at, attempts)
+      values (${userId}, 1, ${now}, 0, 0, 0)
+      on conflict (user_id) do update set
+        failures = case when customer_guards.last_failure_at < ${forgetBefore} then 1 else customer_guards.failures + 1 end,
+        last_failure_at = ${now}
+      returning failures, locked_until`.execute(this.db);
+    const row = rows[0]!;
+    if (Number(row.failures) < maxFailures) return Number(row.locked_until) > now ? Number(row.locked_until) : 0;
+    await this.db.updateTable('customer_guards').set({ locked_until: lockUntil, failures: 0 }).where('user_id', '=', userId).execute();
+    return lockUntil;
+  }
+
+  /** When the customer's lockout ends (0 when not locked). */
+  async customerLockedUntil(userId: string): Promise<number> {
+    const row = await this.db.selectFrom('customer_guards').select('locked_until').where('user_id', '=', userId).executeTakeFirst();
+    return row ? Number(row.locked_until) : 0;
+  }
+
+  /** A completed sign-in forgets the customer's failures. */
+  async clearCustomerFailures(userId: string): Promise<void> {
+    await this.db.updateTable('customer_guards').set({ failures: 0, last_failure_at: 0 }).where('user_id', '=', userId).execute();
+  }
+
+  // ---- named leases -------------------------------------------------------------------
+
+  /** Takes `name` for `owner` until `until`, if it is free, expired, or already the owner's. */
+  async claimLease(name: string, owner: string, now: number, until: number): Promise<boolean> {
+    const { rows } = await sql<{ owner: string }>`
+      insert into leases (name, owner, until) values (${name}, ${owner}, ${until})
+      on conflict (name) do update set owner = excluded.owner, until = excluded.until
+        where leases.until <= ${now} or leases.owner = excluded.owner
+      returning owner`.execute(this.db);
+    return rows.length === 1 && rows[0]!.owner === owner;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.db.deleteFrom('leases').where('name', '=', name).where('owner', '=', owner).execute();
+  }
+
   /** Ends a login: credentials erased, every token of it revoked. */
   async endGrant(id: string): Promise<void> {
     await this.changing({ grantId: id }, () =>
