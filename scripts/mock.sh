@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 api="${1:-}"
 case "$api" in
-  kasisto) spec=spec/kasisto.yaml; port="${2:-4010}" ;;
+  kasisto) spec=spec/kasisto/1.0.yaml; port="${2:-4010}" ;;
   verify)  spec=spec/verify.yaml;  port="${2:-4011}" ;;
   *) echo "usage: bash scripts/mock.sh kasisto|verify [PORT]" >&2; exit 2 ;;
 esac

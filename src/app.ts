@@ -1,6 +1,6 @@
 /**
  * The connector as a Fastify plugin plus `build()`, which the server, the tests and the
- * benchmarks share. Routes come from spec/kasisto.yaml through fastify-openapi-glue, one
+ * benchmarks share. Routes come from spec/kasisto/1.0.yaml through fastify-openapi-glue, one
  * handler per operationId; the `secret` is checked before anything else is looked at.
  */
 import { randomUUID } from 'node:crypto';
@@ -29,7 +29,7 @@ import { appendRouteHook, observability } from './observability/plugin.js';
 import { RateLimiter, type Verdict } from './rate-limit.js';
 import { RequestContext } from './observability/request-context.js';
 
-export const KASISTO_SPEC = fileURLToPath(new URL('../spec/kasisto.yaml', import.meta.url));
+export const KASISTO_SPEC = fileURLToPath(new URL('../spec/kasisto/1.0.yaml', import.meta.url));
 
 /** The operationIds whose every security requirement includes the customer's `token`. */
 function tokenOperations(specFile: string): Set<string> {

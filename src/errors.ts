@@ -3,7 +3,7 @@
  * `{code, message, otp_details?}`. Messages are written for a person and never carry
  * credentials, tokens or stack traces.
  */
-import type { components } from '../generated/kasisto.js';
+import type { components } from '../generated/kasisto/1.0.js';
 
 export type ErrorBody = components['schemas']['error_response'];
 export type OtpDetails = components['schemas']['otp_details'];

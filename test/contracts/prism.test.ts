@@ -86,7 +86,7 @@ async function call(
 
 const CASES = {
   kasisto: {
-    file: 'spec/kasisto.yaml',
+    file: 'spec/kasisto/1.0.yaml',
     basePath: '/api',
     // The ten Kasisto 1.0 operations, and the statuses the contract promises for all of them.
     expectedOperations: 10,

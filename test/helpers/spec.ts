@@ -75,7 +75,7 @@ export interface LoadedSpec {
 }
 
 const SPEC_FILES: Record<string, string> = {
-  kasisto: 'spec/kasisto.yaml',
+  kasisto: 'spec/kasisto/1.0.yaml',
   verify: 'spec/verify.yaml',
 };
 
