@@ -412,7 +412,7 @@ export interface components {
         };
         /** @description bank_locations_criteria */
         bank_locations_criteria: {
-            /** @description location. */
+            /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
         };
         /** @description A free-form name/value pair for data Kasisto's application may need. */
@@ -432,7 +432,7 @@ export interface components {
             state?: string;
             /** @description Postal code of merchant */
             zip?: string;
-            /** @description coordinates. */
+            /** @description Latitude and longitude of the place. */
             coordinates?: components["schemas"]["coordinates"];
         };
         /** @description coordinates */
@@ -631,7 +631,7 @@ export interface components {
             location_name?: string;
             /** @description The url of this */
             location_url?: string;
-            /** @description location. */
+            /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
             /** @description The phone number of this location */
             phone_number?: string;
@@ -665,7 +665,7 @@ export interface components {
         day_hours: {
             /** @description The day associated with the event (could be a holiday name or a day of the week) */
             day: string;
-            /** @description hours. */
+            /** @description Opening hours of that day. */
             hours?: components["schemas"]["hours"];
         };
         /** @description hours */

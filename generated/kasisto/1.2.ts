@@ -301,7 +301,7 @@ export interface components {
         };
         /** @description Body of `/transfer`. */
         transfer_request: {
-            /** @description user id. */
+            /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
             /** @description The customer's account the funds leave (an `account_id` from `/accounts`). */
             source_account_id: string;
@@ -326,7 +326,7 @@ export interface components {
         };
         /** @description Body of `/payment`. */
         payment_request: {
-            /** @description user id. */
+            /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
             /** @description The customer's account the funds leave (an `account_id` from `/accounts`). */
             source_account_id: string;
@@ -416,7 +416,7 @@ export interface components {
         };
         /** @description bank_locations_criteria */
         bank_locations_criteria: {
-            /** @description location. */
+            /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
         };
         /** @description A free-form name/value pair for data Kasisto's application may need. */
@@ -436,7 +436,7 @@ export interface components {
             state?: string;
             /** @description Postal code of merchant */
             zip?: string;
-            /** @description coordinates. */
+            /** @description Latitude and longitude of the place. */
             coordinates?: components["schemas"]["coordinates"];
         };
         /** @description coordinates */
@@ -635,7 +635,7 @@ export interface components {
             location_name?: string;
             /** @description The url of this */
             location_url?: string;
-            /** @description location. */
+            /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
             /** @description The phone number of this location */
             phone_number?: string;
@@ -669,7 +669,7 @@ export interface components {
         day_hours: {
             /** @description The day associated with the event (could be a holiday name or a day of the week) */
             day: string;
-            /** @description hours. */
+            /** @description Opening hours of that day. */
             hours?: components["schemas"]["hours"];
         };
         /** @description hours */

@@ -355,36 +355,36 @@ export interface components {
         /** @description interaction_request */
         interaction_request: {
             /**
-             * @description interaction type.
+             * @description What happened: a customer message, a push message, the live-chat option shown, a logout, or a token entered.
              * @enum {string}
              */
             interaction_type?: "USER_INPUT" | "PUSH_MESSAGE" | "LIVE_CHAT_OPTION_DISPLAYED" | "LOGOUT" | "ENTER_TOKEN";
-            /** @description application. */
+            /** @description The assistant application that handled the interaction. */
             application?: components["schemas"]["application"];
-            /** @description user. */
+            /** @description The customer and their session. */
             user?: components["schemas"]["user"];
-            /** @description platform. */
+            /** @description The messaging platform of the conversation. */
             platform?: components["schemas"]["platform"];
-            /** @description device. */
+            /** @description The customer's device. */
             device?: components["schemas"]["device"];
-            /** @description segment names. */
+            /** @description Names of the customer segments the customer belongs to. */
             segment_names?: string[];
-            /** @description request text. */
+            /** @description What the customer wrote or said. */
             request_text?: string;
-            /** @description response. */
+            /** @description The assistant's answer. */
             response?: components["schemas"]["interaction_request_response"];
-            /** @description intent. */
+            /** @description The intent the assistant recognised. */
             intent?: string;
-            /** @description sub intent. */
+            /** @description The sub-intent the assistant recognised. */
             sub_intent?: string;
             /**
              * Format: int32
-             * @description elapsed time.
+             * @description Time the assistant took to answer, in milliseconds.
              */
             elapsed_time?: number;
             /**
              * Format: date-time
-             * @description date.
+             * @description When the interaction happened.
              */
             date?: string;
             /** @description Optional data if needed for application */
@@ -406,7 +406,7 @@ export interface components {
         };
         /** @description Body of `/transfer`. */
         transfer_request: {
-            /** @description user id. */
+            /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
             /** @description The customer's account the funds leave (an `account_id` from `/accounts`). */
             source_account_id: string;
@@ -431,7 +431,7 @@ export interface components {
         };
         /** @description Body of `/payment`. */
         payment_request: {
-            /** @description user id. */
+            /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
             /** @description The customer's account the funds leave (an `account_id` from `/accounts`). */
             source_account_id: string;
@@ -468,25 +468,25 @@ export interface components {
         };
         /** @description customer_action_request */
         customer_action_request: {
-            /** @description user id. */
+            /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
-            /** @description action. */
+            /** @description The action: `credit_card_activate` or `credit_card_waive_fee` (Kasisto 1.3 overview). */
             action: string;
             /** @description List of action parameteres */
             parameters: components["schemas"]["name_value_pair"][];
         };
         /** @description customer_action_response */
         customer_action_response: {
-            /** @description reference id. */
+            /** @description The bank's internal id of the request, for tracking. */
             reference_id?: string;
-            /** @description reference number. */
+            /** @description Reference number to give the customer. */
             reference_number?: string;
             /**
-             * @description status.
+             * @description Status of the action.
              * @enum {string}
              */
             status?: "processed" | "pending" | "cancelled" | "failed";
-            /** @description display message id. */
+            /** @description Identifier of the message Kasisto's platform shows the customer; its default message when absent. */
             display_message_id?: string;
             /** @description List of action parameteres */
             meta?: components["schemas"]["name_value_pair"][];
@@ -547,7 +547,7 @@ export interface components {
         };
         /** @description bank_locations_criteria */
         bank_locations_criteria: {
-            /** @description location. */
+            /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
         };
         /** @description name_value_pair */
@@ -569,87 +569,87 @@ export interface components {
             zip?: string;
             /** @description Country code */
             country?: string;
-            /** @description coordinates. */
+            /** @description Latitude and longitude of the place. */
             coordinates?: components["schemas"]["coordinates"];
         };
         /** @description application */
         application: {
-            /** @description application id. */
+            /** @description The application id. */
             application_id?: string;
-            /** @description locale. */
+            /** @description The locale. */
             locale?: string;
-            /** @description environment. */
+            /** @description The environment. */
             environment?: string;
-            /** @description build id. */
+            /** @description The build id. */
             build_id?: string;
-            /** @description package id. */
+            /** @description The package id. */
             package_id?: string;
         };
         /** @description user */
         user: {
-            /** @description user id. */
+            /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
-            /** @description session id. */
+            /** @description The session id. */
             session_id?: string;
         };
         /** @description interaction_request_response */
         interaction_request_response: {
-            /** @description message contents. */
+            /** @description The message contents. */
             message_contents?: components["schemas"]["message_content"][];
-            /** @description quick replies. */
+            /** @description The quick replies. */
             quick_replies?: components["schemas"]["quick_reply"][];
-            /** @description alternative questions. */
+            /** @description The alternative questions. */
             alternative_questions?: components["schemas"]["alternative_question"][];
         };
         /** @description message_content */
         message_content: {
             /**
-             * @description type.
+             * @description The type.
              * @enum {string}
              */
             type?: "TEXT" | "BUTTON" | "MEDIUM" | "CONTAINER" | "EVENT" | "CARD";
-            /** @description payload. */
+            /** @description The payload. */
             payload?: Record<string, never>;
-            /** @description segment name. */
+            /** @description The segment name. */
             segment_name?: string;
         };
         /** @description quick_reply */
         quick_reply: {
             /**
-             * @description type.
+             * @description The type.
              * @enum {string}
              */
             type?: "TEXT" | "LOCATION";
-            /** @description payload. */
+            /** @description The payload. */
             payload?: string;
-            /** @description display text. */
+            /** @description The display text. */
             display_text?: string;
         };
         /** @description alternative_question */
         alternative_question: {
-            /** @description question id. */
+            /** @description The question id. */
             question_id?: string;
-            /** @description question. */
+            /** @description The question. */
             question?: string;
         };
         /** @description platform */
         platform: {
-            /** @description name. */
+            /** @description The name. */
             name?: string;
-            /** @description conversation id. */
+            /** @description The conversation id. */
             conversation_id?: string;
-            /** @description user id. */
+            /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
         };
         /** @description device */
         device: {
-            /** @description type. */
+            /** @description The type. */
             type?: string;
-            /** @description os. */
+            /** @description The os. */
             os?: string;
-            /** @description model. */
+            /** @description The model. */
             model?: string;
-            /** @description id. */
+            /** @description The id. */
             id?: string;
         };
         /** @description coordinates */
@@ -926,7 +926,7 @@ export interface components {
             location_name?: string;
             /** @description The url of this */
             location_url?: string;
-            /** @description location. */
+            /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
             /** @description The phone number of this location */
             phone_number?: string;
@@ -1027,12 +1027,12 @@ export interface components {
             categories?: string[];
             /**
              * Format: date
-             * @description start date.
+             * @description First day of the offer.
              */
             start_date: string;
             /**
              * Format: date
-             * @description end date.
+             * @description Last day of the offer.
              */
             end_date: string;
             /** @description Contents to be displayed (Offer details, TnCs and etc.) */
