@@ -20,7 +20,8 @@ export interface paths {
          *     Verify Payments. Wrong credentials answer 403. If the bank needs a one-time
          *     password at login, the token is still issued and the next protected call
          *     answers 450.
-         *     Kasisto: "Get access token for a customer"
+         *
+         *     Kasisto's description: "Get access token for a customer"
          */
         post: operations["createToken"];
         delete?: never;
@@ -46,7 +47,8 @@ export interface paths {
          *     carries the answers in the order asked, one per line or separated by `|`.
          *     A wrong code answers 451 (ask again); an expired challenge 452 and too many
          *     failures 453 (the pending operation is cancelled in both cases).
-         *     Kasisto: "Validate One-Time Password and return new user token"
+         *
+         *     Kasisto's description: "Validate One-Time Password and return new user token"
          */
         post: operations["validateOtp"];
         delete?: never;
@@ -68,7 +70,8 @@ export interface paths {
          * Get the customer's profile
          * @description Answers the customer behind the token: the stable `user_id` and any profile
          *     names the operator has loaded for that customer.
-         *     Kasisto: "Get customer object"
+         *
+         *     Kasisto's description: "Get customer object"
          */
         post: operations["getCustomer"];
         delete?: never;
@@ -93,7 +96,8 @@ export interface paths {
          *     `account_id` to get only that account (an empty list if it is not one of the
          *     customer's). `account_id` values stay the same across sessions;
          *     `account_number` is masked and keeps its last four digits.
-         *     Kasisto: "Get customer accounts"
+         *
+         *     Kasisto's description: "Get customer accounts"
          */
         post: operations["listAccounts"];
         delete?: never;
@@ -117,7 +121,8 @@ export interface paths {
          *     Payments has no statement API), newest first. Narrow it with `account_ids`,
          *     `start_date`/`end_date` (inclusive) and `limit`. Amounts are always positive;
          *     `transaction_type` (`debit` or `credit`) tells the direction.
-         *     Kasisto: "Search customer transactions"
+         *
+         *     Kasisto's description: "Search customer transactions"
          */
         post: operations["searchTransactions"];
         delete?: never;
@@ -138,7 +143,8 @@ export interface paths {
         /**
          * Bank Locations
          * @description Searches the bank's branches and ATMs near a location. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
-         *     Kasisto: "Search for bank locations"
+         *
+         *     Kasisto's description: "Search for bank locations"
          */
         post: operations["searchBankLocations"];
         delete?: never;
@@ -161,7 +167,8 @@ export interface paths {
          * @description Pays `amount` from one of the customer's accounts to a payee from `/payees`
          *     through a Verify Payments transfer. The same checks, one-time password flow
          *     and duplicate protection as `/transfer` apply.
-         *     Kasisto: "Pay funds to a payee"
+         *
+         *     Kasisto's description: "Pay funds to a payee"
          */
         post: operations["createPayment"];
         delete?: never;
@@ -189,7 +196,8 @@ export interface paths {
          *     the call answers 450; after `/validate_otp` the platform retries the same call,
          *     which completes the same transfer rather than creating a second one. A repeated
          *     `Idempotency-Key` also returns the original transfer.
-         *     Kasisto: "Transfer funds between two accounts"
+         *
+         *     Kasisto's description: "Transfer funds between two accounts"
          */
         post: operations["createTransfer"];
         delete?: never;
@@ -211,7 +219,8 @@ export interface paths {
          * List the customer's payees
          * @description Lists the payees the customer can pay: the operator's global billers plus the
          *     customer's own payees, from the operator-managed payee directory.
-         *     Kasisto: "Get list of payees for a user"
+         *
+         *     Kasisto's description: "Get list of payees for a user"
          */
         post: operations["listPayees"];
         delete?: never;
@@ -233,7 +242,8 @@ export interface paths {
          * List transaction categories
          * @description Lists the operator's category taxonomy. Every entry of a transaction's `categories`
          *     is one of these `category_id` values.
-         *     Kasisto: "Get transaction categories"
+         *
+         *     Kasisto's description: "Get transaction categories"
          */
         post: operations["listCategories"];
         delete?: never;
@@ -255,7 +265,8 @@ export interface paths {
          * List merchants
          * @description Lists the merchants the assistant can recognise in the customer's questions:
          *     the counterparties in the customer's ledger plus the operator's directory.
-         *     Kasisto: "Get merchants"
+         *
+         *     Kasisto's description: "Get merchants"
          */
         post: operations["listMerchants"];
         delete?: never;
@@ -318,7 +329,7 @@ export interface components {
             currency_code?: string;
             /**
              * Format: date-time
-             * @description Requested execution date (YYYY-MM-DD); transfers execute at once, so it must not be in the future.
+             * @description Requested execution date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z); transfers execute at once, so it must not be in the future.
              */
             date?: string;
             /** @description Optional data if needed for application */
@@ -343,7 +354,7 @@ export interface components {
             currency_code?: string;
             /**
              * Format: date-time
-             * @description Requested payment date (YYYY-MM-DD); payments execute at once, so it must not be in the future.
+             * @description Requested payment date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z); payments execute at once, so it must not be in the future.
              */
             date?: string;
             /** @description Optional data if needed for application */
@@ -405,16 +416,16 @@ export interface components {
             limit?: number;
             /**
              * Format: date-time
-             * @description Only transactions on or after this date (YYYY-MM-DD, inclusive). Added in Kasisto 1.1+.
+             * @description Only transactions on or after this date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z, inclusive).
              */
             start_date?: string;
             /**
              * Format: date-time
-             * @description Only transactions on or before this date (YYYY-MM-DD, inclusive). Added in Kasisto 1.1+.
+             * @description Only transactions on or before this date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z, inclusive).
              */
             end_date?: string;
         };
-        /** @description bank_locations_criteria */
+        /** @description Body of `/bank_locations`: where to search. */
         bank_locations_criteria: {
             /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
@@ -426,7 +437,7 @@ export interface components {
             /** @description Value of the data field. */
             value: string;
         };
-        /** @description location */
+        /** @description A place: address and/or coordinates. */
         location: {
             /** @description Street address of merchant */
             address?: string;
@@ -439,7 +450,7 @@ export interface components {
             /** @description Latitude and longitude of the place. */
             coordinates?: components["schemas"]["coordinates"];
         };
-        /** @description coordinates */
+        /** @description Latitude and longitude (decimal degrees). */
         coordinates: {
             /**
              * Format: float
@@ -533,9 +544,7 @@ export interface components {
             current_balance?: number;
             /**
              * Format: float
-             * @description Remaining credit, for credit cards only, in major units of the currency.
-             *     Kasisto 1.0 typed it as a string and corrected it to a number right after
-             *     1.0, so both are accepted; this connector sends a number when it sends it.
+             * @description Remaining credit, for credit cards only, in major units.
              */
             available_credit?: number;
             /**
@@ -578,7 +587,7 @@ export interface components {
             transaction_id?: string;
             /** @description Short title of the transaction. */
             title?: string;
-            /** @description Human-readable text of the transaction, normally a string (Kasisto gives this field no type). */
+            /** @description Human-readable text of the transaction. */
             description?: string;
             /**
              * @description Kind of transaction; this connector uses `debit` (money out) and `credit` (money in).
@@ -611,18 +620,18 @@ export interface components {
             check_number?: number;
             /**
              * Format: date-time
-             * @description Date the transaction was made (YYYY-MM-DD).
+             * @description Date the transaction was made (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z).
              */
             transaction_date?: string;
             /**
              * Format: date-time
-             * @description Date the transaction was booked (YYYY-MM-DD).
+             * @description Date the transaction was booked (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z).
              */
             post_date?: string;
             /** @description Additional data for the application; empty when there is none. */
             meta?: components["schemas"]["meta_field"][];
         };
-        /** @description bank_location */
+        /** @description A branch or ATM of the bank. */
         bank_location: {
             /** @description The id of this */
             location_id?: string;
@@ -665,14 +674,14 @@ export interface components {
             /** @description Hours of operation for each day of the week */
             lobby_hours?: components["schemas"]["day_hours"][];
         };
-        /** @description day_hours */
+        /** @description Opening hours on one day. */
         day_hours: {
             /** @description The day associated with the event (could be a holiday name or a day of the week) */
             day: string;
             /** @description Opening hours of that day. */
             hours?: components["schemas"]["hours"];
         };
-        /** @description hours */
+        /** @description Opening and closing time of a day, as HHMM integers (e.g. 800 to 1400). */
         hours: {
             /**
              * Format: int32

@@ -21,7 +21,8 @@ export interface paths {
          *     password at login, the token is still issued and the next protected call
          *     answers 450.
          *     The answer carries `token` and may carry `refresh_token` (never both empty).
-         *     Kasisto: "Gets an access token for a customer."
+         *
+         *     Kasisto's description: "Gets an access token for a customer."
          */
         post: operations["createToken"];
         delete?: never;
@@ -47,7 +48,8 @@ export interface paths {
          *     carries the answers in the order asked, one per line or separated by `|`.
          *     A wrong code answers 451 (ask again); an expired challenge 452 and too many
          *     failures 453 (the pending operation is cancelled in both cases).
-         *     Kasisto: "This service validates a One-Time Password and returns a new user token"
+         *
+         *     Kasisto's description: "This service validates a One-Time Password and returns a new user token"
          */
         post: operations["validateOtp"];
         delete?: never;
@@ -68,7 +70,8 @@ export interface paths {
         /**
          * Get the customer's profile
          * @description Answers the customer behind the token (1.3's request has no `user_id`): the stable `user_id` and any profile names the operator has loaded.
-         *     Kasisto: "Gets the customer details."
+         *
+         *     Kasisto's description: "Gets the customer details."
          */
         post: operations["getCustomer"];
         delete?: never;
@@ -89,7 +92,8 @@ export interface paths {
         /**
          * List the customer's accounts
          * @description Lists the customer's bank accounts. Balances are in the bank's default currency (converted with the operator's exchange rates); an account held in another currency also gives `fcy_currency_code` and its balances in that currency. There is no `currency_code` and no `account_id` filter in 1.3.
-         *     Kasisto: "Gets the list of all the customer's accounts."
+         *
+         *     Kasisto's description: "Gets the list of all the customer's accounts."
          */
         post: operations["listAccounts"];
         delete?: never;
@@ -113,7 +117,8 @@ export interface paths {
          *     Payments has no statement API), newest first. Narrow it with `account_ids`, `transaction_ids`,
          *     `start_date`/`end_date` (inclusive) and `limit`. Amounts are always positive;
          *     `transaction_type` (`debit` or `credit`) tells the direction.
-         *     Kasisto: "Searches the customer's transactions."
+         *
+         *     Kasisto's description: "Searches the customer's transactions."
          */
         post: operations["searchTransactions"];
         delete?: never;
@@ -134,7 +139,8 @@ export interface paths {
         /**
          * Bank Locations
          * @description Searches the bank's branches and ATMs near a location. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
-         *     Kasisto: "Searches for bank locations."
+         *
+         *     Kasisto's description: "Searches for bank locations."
          */
         post: operations["searchBankLocations"];
         delete?: never;
@@ -155,7 +161,8 @@ export interface paths {
         /**
          * Offers
          * @description Lists offers from merchants that are partnered with the bank. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
-         *     Kasisto: "Get customer offers from merchants that are partnered with the bank"
+         *
+         *     Kasisto's description: "Get customer offers from merchants that are partnered with the bank"
          */
         post: operations["listOffers"];
         delete?: never;
@@ -178,7 +185,8 @@ export interface paths {
          * @description Pays `amount` from one of the customer's accounts to a payee from `/payees`
          *     through a Verify Payments transfer. The same checks, one-time password flow
          *     and duplicate protection as `/transfer` apply.
-         *     Kasisto: "Pays funds to a payee."
+         *
+         *     Kasisto's description: "Pays funds to a payee."
          */
         post: operations["createPayment"];
         delete?: never;
@@ -206,7 +214,8 @@ export interface paths {
          *     the call answers 450; after `/validate_otp` the platform retries the same call,
          *     which completes the same transfer rather than creating a second one. A repeated
          *     `Idempotency-Key` also returns the original transfer.
-         *     Kasisto: "Transfers funds between two accounts of a customer."
+         *
+         *     Kasisto's description: "Transfers funds between two accounts of a customer."
          */
         post: operations["createTransfer"];
         delete?: never;
@@ -227,7 +236,8 @@ export interface paths {
         /**
          * Customer Action
          * @description Submits a generic customer request: `credit_card_activate` or `credit_card_waive_fee` with parameter `account_id` (Kasisto 1.3 overview). Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
-         *     Kasisto: "This service is a generic service that allows the customer to submit different type of requests."
+         *
+         *     Kasisto's description: "This service is a generic service that allows the customer to submit different type of requests."
          */
         post: operations["submitCustomerAction"];
         delete?: never;
@@ -249,7 +259,8 @@ export interface paths {
          * List the customer's payees
          * @description Lists the payees the customer can pay: the operator's global billers plus the
          *     customer's own payees, from the operator-managed payee directory.
-         *     Kasisto: "Gets the list of payees for a user."
+         *
+         *     Kasisto's description: "Gets the list of payees for a user."
          */
         post: operations["listPayees"];
         delete?: never;
@@ -271,7 +282,8 @@ export interface paths {
          * List transaction categories
          * @description Lists the operator's category taxonomy. Every entry of a transaction's `categories`
          *     is one of these `category_id` values.
-         *     Kasisto: "Get transaction categories"
+         *
+         *     Kasisto's description: "Get transaction categories"
          */
         post: operations["listCategories"];
         delete?: never;
@@ -293,7 +305,8 @@ export interface paths {
          * List merchants
          * @description Lists the merchants the assistant can recognise in the customer's questions:
          *     the counterparties in the customer's ledger plus the operator's directory.
-         *     Kasisto: "Get the list of merchants for this user."
+         *
+         *     Kasisto's description: "Get the list of merchants for this user."
          */
         post: operations["listMerchants"];
         delete?: never;
@@ -314,7 +327,8 @@ export interface paths {
         /**
          * Interaction
          * @description Receives the transcript of the customer's interaction with the assistant as it occurs (Kasisto: only from platform 2.0.1 on). It carries no `token`. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
-         *     Kasisto: "This service receives the user interaction transcripts as they occur. (Only available from 2.0.1 onward.)"
+         *
+         *     Kasisto's description: "This service receives the user interaction transcripts as they occur. (Only available from 2.0.1 onward.)"
          */
         post: operations["recordInteraction"];
         delete?: never;
@@ -352,7 +366,7 @@ export interface components {
             /** @description Optional data if needed for application */
             meta?: components["schemas"]["name_value_pair"][];
         };
-        /** @description interaction_request */
+        /** @description Body of `/interaction`: one interaction of the customer with the assistant. */
         interaction_request: {
             /**
              * @description What happened: a customer message, a push message, the live-chat option shown, a logout, or a token entered.
@@ -423,7 +437,7 @@ export interface components {
             currency_code?: string;
             /**
              * Format: date-time
-             * @description Requested execution date (YYYY-MM-DD); transfers execute at once, so it must not be in the future.
+             * @description Requested execution date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z); transfers execute at once, so it must not be in the future.
              */
             date?: string;
             /** @description Optional data if needed for application */
@@ -448,7 +462,7 @@ export interface components {
             currency_code?: string;
             /**
              * Format: date-time
-             * @description Requested payment date (YYYY-MM-DD); payments execute at once, so it must not be in the future.
+             * @description Requested payment date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z); payments execute at once, so it must not be in the future.
              */
             date?: string;
             /** @description Optional data if needed for application */
@@ -466,7 +480,7 @@ export interface components {
             /** @description Optional data if needed for application */
             meta?: components["schemas"]["name_value_pair"][];
         };
-        /** @description customer_action_request */
+        /** @description Body of `/customer_action`. */
         customer_action_request: {
             /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
@@ -475,7 +489,7 @@ export interface components {
             /** @description List of action parameteres */
             parameters: components["schemas"]["name_value_pair"][];
         };
-        /** @description customer_action_response */
+        /** @description Answer of `/customer_action`. */
         customer_action_response: {
             /** @description The bank's internal id of the request, for tracking. */
             reference_id?: string;
@@ -508,7 +522,7 @@ export interface components {
             /** @description The customer's credentials as name/value pairs. The connector reads `username` and `password` (also `login` for the username); other names are ignored. */
             meta?: components["schemas"]["name_value_pair"][];
         };
-        /** @description Answer of a successful `/token`. */
+        /** @description Answer of a successful `/token` and (in 1.3) `/validate_otp`. */
         token_response: {
             /** @description Stable pseudonymous identifier of the customer at this bank; never the login name. */
             user_id?: string;
@@ -532,12 +546,12 @@ export interface components {
             limit?: number;
             /**
              * Format: date-time
-             * @description Only transactions on or after this date (YYYY-MM-DD, inclusive). Added in Kasisto 1.1+.
+             * @description Only transactions on or after this date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z, inclusive).
              */
             start_date?: string;
             /**
              * Format: date-time
-             * @description Only transactions on or before this date (YYYY-MM-DD, inclusive). Added in Kasisto 1.1+.
+             * @description Only transactions on or before this date (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z, inclusive).
              */
             end_date?: string;
             /** @description Only these transactions (`transaction_id` values). From Kasisto's 1.3 Beta 10 overview; not in its Swagger file. */
@@ -545,19 +559,19 @@ export interface components {
             /** @description Additional data as name/value pairs (Kasisto's 1.3 Beta 10 overview; not in its Swagger file). */
             meta?: components["schemas"]["name_value_pair"][];
         };
-        /** @description bank_locations_criteria */
+        /** @description Body of `/bank_locations`: where to search. */
         bank_locations_criteria: {
             /** @description A place: address and/or coordinates. */
             location?: components["schemas"]["location"];
         };
-        /** @description name_value_pair */
+        /** @description A free-form name/value pair for data Kasisto's application may need. */
         name_value_pair: {
             /** @description Name of the field */
             name: string;
             /** @description Value of the field */
             value: string;
         };
-        /** @description location */
+        /** @description A place: address and/or coordinates. */
         location: {
             /** @description Street address */
             address?: string;
@@ -572,7 +586,7 @@ export interface components {
             /** @description Latitude and longitude of the place. */
             coordinates?: components["schemas"]["coordinates"];
         };
-        /** @description application */
+        /** @description The assistant application. */
         application: {
             /** @description The application id. */
             application_id?: string;
@@ -585,14 +599,14 @@ export interface components {
             /** @description The package id. */
             package_id?: string;
         };
-        /** @description user */
+        /** @description The customer and the conversation session. */
         user: {
             /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
             /** @description The session id. */
             session_id?: string;
         };
-        /** @description interaction_request_response */
+        /** @description The assistant's answer in an interaction. */
         interaction_request_response: {
             /** @description The message contents. */
             message_contents?: components["schemas"]["message_content"][];
@@ -601,7 +615,7 @@ export interface components {
             /** @description The alternative questions. */
             alternative_questions?: components["schemas"]["alternative_question"][];
         };
-        /** @description message_content */
+        /** @description One part of a message. */
         message_content: {
             /**
              * @description The type.
@@ -613,7 +627,7 @@ export interface components {
             /** @description The segment name. */
             segment_name?: string;
         };
-        /** @description quick_reply */
+        /** @description A quick reply offered to the customer. */
         quick_reply: {
             /**
              * @description The type.
@@ -625,14 +639,14 @@ export interface components {
             /** @description The display text. */
             display_text?: string;
         };
-        /** @description alternative_question */
+        /** @description An alternative question suggested to the customer. */
         alternative_question: {
             /** @description The question id. */
             question_id?: string;
             /** @description The question. */
             question?: string;
         };
-        /** @description platform */
+        /** @description The messaging platform. */
         platform: {
             /** @description The name. */
             name?: string;
@@ -641,7 +655,7 @@ export interface components {
             /** @description The customer's `user_id`, as answered by `/token`; must match the token. */
             user_id?: string;
         };
-        /** @description device */
+        /** @description The customer's device. */
         device: {
             /** @description The type. */
             type?: string;
@@ -652,7 +666,7 @@ export interface components {
             /** @description The id. */
             id?: string;
         };
-        /** @description coordinates */
+        /** @description Latitude and longitude (decimal degrees). */
         coordinates: {
             /**
              * Format: float
@@ -773,9 +787,7 @@ export interface components {
             interest_rate?: number;
             /**
              * Format: float
-             * @description Remaining credit, for credit cards only, in major units of the currency.
-             *     Kasisto 1.0 typed it as a string and corrected it to a number right after
-             *     1.0, so both are accepted; this connector sends a number when it sends it.
+             * @description Remaining credit, for credit cards only, in major units.
              */
             available_credit?: number;
             /**
@@ -867,7 +879,7 @@ export interface components {
             transaction_id?: string;
             /** @description Short title of the transaction. */
             title?: string;
-            /** @description Human-readable text of the transaction, normally a string (Kasisto gives this field no type). */
+            /** @description Human-readable text of the transaction. */
             description?: string;
             /**
              * @description Kind of transaction; this connector uses `debit` (money out) and `credit` (money in).
@@ -902,18 +914,18 @@ export interface components {
             check_number?: number;
             /**
              * Format: date-time
-             * @description Date the transaction was made (YYYY-MM-DD).
+             * @description Date the transaction was made (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z).
              */
             transaction_date?: string;
             /**
              * Format: date-time
-             * @description Date the transaction was booked (YYYY-MM-DD).
+             * @description Date the transaction was booked (ISO 8601 date-time, e.g. 2025-03-12T09:30:00Z).
              */
             post_date?: string;
             /** @description Additional data for the application; empty when there is none. */
             meta?: components["schemas"]["name_value_pair"][];
         };
-        /** @description bank_location */
+        /** @description A branch or ATM of the bank. */
         bank_location: {
             /** @description The id of this */
             location_id?: string;
@@ -977,7 +989,7 @@ export interface components {
              */
             category?: "payee" | "biller";
         };
-        /** @description offers_request */
+        /** @description Body of `/offers`. */
         offers_request: {
             /** @description _ `user_id` of the customer */
             user_id?: string;
@@ -986,7 +998,7 @@ export interface components {
             /** @description Optional data if needed for application */
             meta?: components["schemas"]["name_value_pair"][];
         };
-        /** @description offer */
+        /** @description An offer from a merchant partnered with the bank. */
         offer: {
             /** @description Unique identifier for the offer */
             offer_id: string;
