@@ -12,6 +12,7 @@
  * line, naming the definition and the property (`account.fcy_available_balance: type number
  * expected, spec has string`).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -221,6 +222,18 @@ const fail = (problems: string[]) => {
   // Every difference on its own line, never truncated.
   if (problems.length) throw new Error(`${problems.length} difference(s):\n${problems.join('\n')}`);
 };
+
+it("keeps Kasisto's files unmodified: each matches the SHA-256 its README records", () => {
+  const readme = readFileSync(resolve(PARTNER_DIR, 'README.md'), 'utf8');
+  const recorded = [...readme.matchAll(/^([0-9a-f]{64}) {2}(\S+)$/gm)].map((m) => [m[2]!, m[1]!] as const);
+  const files = [...new Set([...Object.values(REVISIONS).map((r) => r.swagger), 'api-overview-1.3.0-beta10.md'])];
+  expect(recorded.map(([f]) => f).sort()).toEqual(files.sort());
+  fail(
+    recorded
+      .filter(([f, sha]) => createHash('sha256').update(readFileSync(resolve(PARTNER_DIR, f))).digest('hex') !== sha)
+      .map(([f]) => `spec/partners/kasisto/${f}: differs from the copy recorded in its README (partner files are not edited)`),
+  );
+});
 
 it('has a spec for every revision listed here, and a revision entry for every spec', () => {
   expect([...KASISTO_REVISIONS].sort()).toEqual(Object.keys(REVISIONS).sort());
