@@ -141,7 +141,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Bank Locations
+         * Search the bank's branches and ATMs near a place
          * @description Searches the bank's branches and ATMs near a location. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
          *
          *     Kasisto's description: "Search for bank locations"

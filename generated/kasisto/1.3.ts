@@ -137,7 +137,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Bank Locations
+         * Search the bank's branches and ATMs near a place
          * @description Searches the bank's branches and ATMs near a location. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
          *
          *     Kasisto's description: "Searches for bank locations."
@@ -159,7 +159,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Offers
+         * List merchant offers for the customer
          * @description Lists offers from merchants that are partnered with the bank. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
          *
          *     Kasisto's description: "Get customer offers from merchants that are partnered with the bank"
@@ -234,7 +234,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Customer Action
+         * Submit a customer action (card activation, fee waiver)
          * @description Submits a generic customer request: `credit_card_activate` or `credit_card_waive_fee` with parameter `account_id` (Kasisto 1.3 overview). Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
          *
          *     Kasisto's description: "This service is a generic service that allows the customer to submit different type of requests."
@@ -325,7 +325,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Interaction
+         * Receive an interaction transcript
          * @description Receives the transcript of the customer's interaction with the assistant as it occurs (Kasisto: only from platform 2.0.1 on). It carries no `token`. Verify Payments offers nothing to fulfil it; a bank that does not provide it answers 501 (Not Implemented) with `error_response`, which Kasisto's contract lists for this operation.
          *
          *     Kasisto's description: "This service receives the user interaction transcripts as they occur. (Only available from 2.0.1 onward.)"
