@@ -2,8 +2,11 @@
 # Serves one of our contracts with Prism, offline, from its named examples (static mode:
 # no --dynamic), on 127.0.0.1 only.
 #
-#   bash scripts/mock.sh kasisto [PORT]   # default 4010, under /api (npm run mock:kasisto)
-#   bash scripts/mock.sh verify  [PORT]   # default 4011                (npm run mock:verify)
+#   bash scripts/mock.sh kasisto [PORT] [--revision REV]  # default 4010, under /api (npm run mock:kasisto)
+#   bash scripts/mock.sh verify  [PORT]                   # default 4011                (npm run mock:verify)
+#
+# --revision chooses the Kasisto revision: spec/kasisto/REV.yaml (1.0, 1.0-final, 1.2, 1.3;
+# default 1.0), e.g. `npm run mock:kasisto -- --revision 1.3`.
 #
 # Prism routes on the bare `paths` and ignores the spec's server URL, even an absolute one
 # with a path (tried: http://127.0.0.1:4010/api still serves /token, and /api/token is a
@@ -13,11 +16,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage="usage: bash scripts/mock.sh kasisto [PORT] [--revision 1.0|1.0-final|1.2|1.3] | verify [PORT]"
 api="${1:-}"
+[ $# -gt 0 ] && shift
+revision=""
+port_arg=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --revision) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; revision="$2"; shift 2 ;;
+    --revision=*) revision="${1#--revision=}"; shift ;;
+    *) [ -z "$port_arg" ] || { echo "$usage" >&2; exit 2; }; port_arg="$1"; shift ;;
+  esac
+done
 case "$api" in
-  kasisto) spec=spec/kasisto.yaml; port="${2:-4010}" ;;
-  verify)  spec=spec/verify.yaml;  port="${2:-4011}" ;;
-  *) echo "usage: bash scripts/mock.sh kasisto|verify [PORT]" >&2; exit 2 ;;
+  kasisto)
+    revision="${revision:-1.0}"
+    spec="spec/kasisto/${revision}.yaml"; port="${port_arg:-4010}"
+    if [[ ! "$revision" =~ ^[0-9][0-9A-Za-z.-]*$ ]] || [ ! -f "$spec" ]; then
+      echo "mock: no Kasisto revision '${revision}' (have: $(ls spec/kasisto | sed -n 's/\.yaml$//p' | tr '\n' ' '))" >&2
+      exit 2
+    fi ;;
+  verify)
+    [ -z "$revision" ] || { echo "mock: --revision applies to kasisto only" >&2; exit 2; }
+    spec=spec/verify.yaml; port="${port_arg:-4011}" ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/mock-${api}.XXXXXX")"

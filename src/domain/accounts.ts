@@ -4,7 +4,7 @@
  */
 import type { VerifyBankAccount } from '../adapters/verify/client.js';
 import { VerifyError } from '../adapters/verify/errors.js';
-import type { components } from '../../generated/kasisto.js';
+import type { components } from '../../generated/kasisto/1.0.js';
 import { forbidden, otpRequired } from './errors.js';
 import type { DomainContext } from './context.js';
 import { accountIdFor } from './crypto.js';

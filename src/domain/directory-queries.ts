@@ -1,5 +1,5 @@
 /** Payees, merchants, categories and profile names: the directory file plus the store. */
-import type { components } from '../../generated/kasisto.js';
+import type { components } from '../../generated/kasisto/1.0.js';
 import type { DomainContext } from './context.js';
 import { userIdFor } from './crypto.js';
 import type { DirectoryPayee } from './directory.js';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { components } from '../../generated/kasisto.js';
+import type { components } from '../../generated/kasisto/1.0.js';
 
 type Category = components['schemas']['category'];
 type Merchant = components['schemas']['merchant'];

@@ -3,7 +3,7 @@
  * of the movements it made. A transfer between own accounts is a debit on one and a credit
  * on the other; a payment is a debit. Amounts are positive; the type tells the direction.
  */
-import type { components } from '../../generated/kasisto.js';
+import type { components } from '../../generated/kasisto/1.0.js';
 import type { LedgerQuery, LedgerRow } from '../adapters/store/store.js';
 import { invalidField } from './errors.js';
 import type { DomainContext } from './context.js';

@@ -1,6 +1,6 @@
 /**
  * The connector as a Fastify plugin plus `build()`, which the server, the tests and the
- * benchmarks share. Routes come from spec/kasisto.yaml through fastify-openapi-glue, one
+ * benchmarks share. Routes come from spec/kasisto/1.0.yaml through fastify-openapi-glue, one
  * handler per operationId (src/routes/); who may call is src/http/auth.ts; failures become
  * the spec's error body in src/http/error-handler.ts.
  */
@@ -24,7 +24,7 @@ import { lazyChildLogger } from './logging/request-logger.js';
 import { operationRules } from './operation-rules.js';
 import { securityHeaders } from './security-headers.js';
 
-export const KASISTO_SPEC = fileURLToPath(new URL('../../spec/kasisto.yaml', import.meta.url));
+export const KASISTO_SPEC = fileURLToPath(new URL('../../spec/kasisto/1.0.yaml', import.meta.url));
 
 export interface ConnectorOptions {
   config: Config;

@@ -3,7 +3,7 @@
  * `error_response {code, message, otp_details?}`; `toApiError` maps the domain's typed
  * errors to their statuses. Messages never carry credentials, tokens or stack traces.
  */
-import type { components } from '../../generated/kasisto.js';
+import type { components } from '../../generated/kasisto/1.0.js';
 import { DomainError, type DomainErrorKind, type OtpChallenge } from '../domain/errors.js';
 
 export type ErrorBody = components['schemas']['error_response'];

@@ -1,5 +1,5 @@
 /**
- * One handler module per operationId of spec/kasisto.yaml. The mapped type makes a
+ * One handler module per operationId of spec/kasisto/1.0.yaml. The mapped type makes a
  * missing or mistyped handler a compile error, not a runtime 501.
  */
 import type { DomainContext } from '../domain/context.js';

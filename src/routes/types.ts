@@ -1,6 +1,6 @@
 /** Handler types derived from the generated Kasisto contract: a spec change that breaks a handler breaks tsc. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { operations } from '../../generated/kasisto.js';
+import type { operations } from '../../generated/kasisto/1.0.js';
 import type { DomainContext } from '../domain/context.js';
 
 export type OperationId = keyof operations;

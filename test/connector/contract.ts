@@ -1,4 +1,4 @@
-/** Checks a live connector answer against spec/kasisto.yaml (status documented, body valid). */
+/** Checks a live connector answer against spec/kasisto/1.0.yaml (status documented, body valid). */
 import { expect } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestConnector } from '../helpers/connector.js';
@@ -23,7 +23,7 @@ export interface Account {
   current_balance: number;
 }
 
-/** Calls through a test connector with every answer checked against spec/kasisto.yaml. */
+/** Calls through a test connector with every answer checked against spec/kasisto/1.0.yaml. */
 export function checkedCalls(connector: () => TestConnector) {
   const checked = kasistoResponseCheck();
   const call = async (operation: string, body: unknown, headers: Record<string, string> = {}) => {

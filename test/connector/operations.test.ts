@@ -1,6 +1,6 @@
 /**
  * The ten Kasisto operations end to end: connector → Verify client → embedded sandbox.
- * Every answer is also checked against spec/kasisto.yaml.
+ * Every answer is also checked against spec/kasisto/1.0.yaml.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';

@@ -1,5 +1,5 @@
 /**
- * Every example in both contracts validates against its schema: request bodies, responses
+ * Every example in every contract (each Kasisto revision and Verify) validates against its schema: request bodies, responses
  * and response headers (`examples` and `example`, also when the example, the response, the
  * request body, the parameter or the header is a `$ref` into components), parameters, and
  * `example`/`examples` written inside schemas. A failure names the example's JSON pointer
@@ -10,7 +10,7 @@
  * them), and every entry of components.examples is used somewhere.
  */
 import { describe, expect, it } from 'vitest';
-import { loadSpec, pointerOf, type Json, type JsonObject, type LoadedSpec } from '../helpers/spec.js';
+import { KASISTO_REVISIONS, loadSpec, pointerOf, type Json, type JsonObject, type LoadedSpec } from '../helpers/spec.js';
 
 interface ExampleCase {
   api: string;
@@ -143,7 +143,7 @@ function collect(spec: LoadedSpec) {
   return { cases: [...cases.values()], missing, unused, problems };
 }
 
-for (const api of ['kasisto', 'verify'] as const) {
+for (const api of [...KASISTO_REVISIONS.map((rev) => `kasisto-${rev}`), 'verify']) {
   describe(`${api} examples`, () => {
     const spec = loadSpec(api);
     const { cases, missing, unused, problems } = collect(spec);

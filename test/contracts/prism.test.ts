@@ -3,14 +3,19 @@
  * status of every operation answers a body that matches that status's schema:
  * `Prefer: code=<status>` for each (operation, status), with valid auth headers and the
  * operation's first request example as the body. `Prefer: example=<name>` picks a named
- * example. The Kasisto mock lives under /api (as `npm run mock:kasisto` serves it).
+ * example. The Kasisto mock lives under /api (as `npm run mock:kasisto` serves it); every
+ * Kasisto revision in spec/kasisto/ is a case of its own.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, spawnServer, startPrism, type PrismServer } from '../helpers/prism.js';
-import { loadSpec, pointerOf, type Json, type JsonObject, type LoadedSpec, type Operation } from '../helpers/spec.js';
+import { freePort, PROJECT_ROOT, spawnServer, startPrism, type PrismServer } from '../helpers/prism.js';
+
+const run = promisify(execFile);
+import { KASISTO_REVISIONS, loadSpec, pointerOf, type Json, type JsonObject, type LoadedSpec, type Operation } from '../helpers/spec.js';
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,6 +51,17 @@ const AUTH: Record<string, Record<string, string>> = {
   publicKey: { authorization: 'Token pk_test_x' },
 };
 
+/** The operation's required header parameters (Kasisto 1.2+: Date, request_id), from their examples. */
+function requiredHeaders(op: Operation): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const p of op.parameters) {
+    if (p.in !== 'header' || p.required !== true) continue;
+    if (typeof p.example !== 'string') throw new Error(`${op.path}: required header ${String(p.name)} has no example`);
+    headers[String(p.name).toLowerCase()] = p.example;
+  }
+  return headers;
+}
+
 function authHeaders(spec: LoadedSpec, op: Operation): Record<string, string> {
   const security = (op.op.security ?? spec.doc.security ?? []) as Array<Record<string, unknown>>;
   const headers: Record<string, string> = {};
@@ -65,7 +81,7 @@ async function call(
   extraHeaders: Record<string, string> = {},
 ) {
   const body = requestExample(spec, op);
-  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(spec, op), ...extraHeaders };
+  const headers: Record<string, string> = { accept: 'application/json', ...requiredHeaders(op), ...authHeaders(spec, op), ...extraHeaders };
   if (prefer) headers.prefer = prefer;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(prism.url + concretePath(op), {
@@ -84,21 +100,33 @@ async function call(
   return { status: res.status, body: json, text, headers: res.headers };
 }
 
-const CASES = {
-  kasisto: {
-    file: 'spec/kasisto.yaml',
-    basePath: '/api',
-    // The ten Kasisto 1.0 operations, and the statuses the contract promises for all of them.
-    expectedOperations: 10,
-    everyOperationHas: ['200', '400', '401', '403', '413', '429', '500', '501', '502', '503', '504'],
-  },
+/**
+ * One case per contract: every Kasisto revision in spec/kasisto/ and Verify. The operations
+ * are read from each spec (no counts written here); the statuses are what every operation
+ * of that contract promises.
+ */
+const CASES: Record<string, { file: string; basePath: string; everyOperationHas: string[] }> = {
+  ...Object.fromEntries(
+    KASISTO_REVISIONS.map((rev) => [
+      `kasisto-${rev}`,
+      // Kasisto's 200, 401, 403, 500, 501 and the connector's 400, 413, 429, 502–504.
+      { file: `spec/kasisto/${rev}.yaml`, basePath: '/api', everyOperationHas: ['200', '400', '401', '403', '413', '429', '500', '501', '502', '503', '504'] },
+    ]),
+  ),
   verify: {
     file: 'spec/verify.yaml',
     basePath: '',
-    expectedOperations: 11,
     everyOperationHas: ['200', '401', '403', '500', '503'],
   },
-} as const;
+};
+
+/** Every (path, method) written in the document, counted independently of loadSpec().operations(). */
+function documentedOperations(spec: LoadedSpec): string[] {
+  const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+  return Object.entries(spec.doc.paths as JsonObject).flatMap(([path, item]) =>
+    Object.keys(item as JsonObject).filter((m) => methods.includes(m)).map((m) => `${m.toUpperCase()} ${path}`),
+  );
+}
 
 for (const [api, c] of Object.entries(CASES)) {
   describe(`Prism mock of ${c.file}`, () => {
@@ -117,9 +145,10 @@ for (const [api, c] of Object.entries(CASES)) {
       expect(prism.basePath).toBe(c.basePath);
     });
 
-    it(`has the ${c.expectedOperations} operations, each with the common statuses`, () => {
+    it('exercises every operation of the spec, each with the common statuses', () => {
       const ops = spec.operations();
-      expect(ops).toHaveLength(c.expectedOperations);
+      expect(ops.length).toBeGreaterThan(0);
+      expect(ops.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual(documentedOperations(spec).sort());
       for (const op of ops) expect(op.statuses, `${op.method.toUpperCase()} ${op.path}`).toEqual(expect.arrayContaining([...c.everyOperationHas]));
     });
 
@@ -138,7 +167,7 @@ for (const [api, c] of Object.entries(CASES)) {
       const op = spec.operations()[0]!;
       const res = await fetch(prism.url + concretePath(op), {
         method: op.method.toUpperCase(),
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...requiredHeaders(op) },
         ...(requestExample(spec, op) === undefined ? {} : { body: JSON.stringify(requestExample(spec, op)) }),
       });
       expect(res.status).toBe(401);
@@ -151,7 +180,7 @@ for (const [api, c] of Object.entries(CASES)) {
       expect(res.status).toBe(404);
     });
 
-    if (api === 'kasisto') {
+    if (api.startsWith('kasisto-')) {
       it('serves named examples with Prefer: example=<name>', async () => {
         const accounts = spec.findOperation('/accounts', 'post')!;
         const one = await call(prism, spec, accounts, 'example=one_account');
@@ -164,7 +193,9 @@ for (const [api, c] of Object.entries(CASES)) {
 
         const otp = await call(prism, spec, spec.findOperation('/transfer', 'post')!, 'code=450, example=questions');
         expect(otp.status).toBe(450);
-        expect(otp.body).toMatchObject({ code: 'otp_required', otp_details: { type: 'questions' } });
+        // 1.0 as seeded: otp_details object; 1.0-final and 1.2: meta pairs; 1.3: otp_details string.
+        expect(otp.body).toEqual(spec.at('/components/responses/OtpRequired/content/application~1json/examples/questions/value'));
+        expect(otp.body).toMatchObject({ code: 'otp_required' });
         spec.assertResponse('/transfer', 'post', 450, otp.body);
       });
 
@@ -177,7 +208,7 @@ for (const [api, c] of Object.entries(CASES)) {
       it('does not serve the bare paths (partners call /api/...)', async () => {
         const res = await fetch(`${prism.origin}/token`, {
           method: 'POST',
-          headers: { ...AUTH.secret, 'content-type': 'application/json' },
+          headers: { ...AUTH.secret, ...requiredHeaders(spec.findOperation('/token', 'post')!), 'content-type': 'application/json' },
           body: '{}',
         });
         await res.arrayBuffer();
@@ -213,28 +244,31 @@ for (const [api, c] of Object.entries(CASES)) {
 }
 
 describe('npm run mock:kasisto (scripts/mock.sh)', () => {
-  it('serves the Kasisto contract under /api and removes its temporary spec on stop', async () => {
+  /** Starts scripts/mock.sh with `args` after `kasisto PORT`, posts the first request example of `path`. */
+  async function serve(args: string[], rev: string, path: string) {
     const tmp = mkdtempSync(join(tmpdir(), 'mock-sh-test-'));
     const port = await freePort();
+    const spec = loadSpec(`kasisto-${rev}`);
+    const op = spec.findOperation(path, 'post')!;
     const server = await spawnServer({
       command: 'bash',
-      args: ['scripts/mock.sh', 'kasisto', String(port)],
+      args: ['scripts/mock.sh', 'kasisto', String(port), ...args],
       port,
-      what: 'scripts/mock.sh kasisto',
+      what: `scripts/mock.sh kasisto ${args.join(' ')}`,
       env: { ...process.env, TMPDIR: tmp },
     });
     try {
       expect(readdirSync(tmp)).toHaveLength(1); // the prefixed copy of the spec
-      const post = (path: string) =>
-        fetch(`http://127.0.0.1:${port}${path}`, {
+      const post = (p: string) =>
+        fetch(`http://127.0.0.1:${port}${p}`, {
           method: 'POST',
-          headers: { ...AUTH.secret, 'content-type': 'application/json' },
-          body: JSON.stringify({ username: 'test', password: 'x' }),
+          headers: { ...authHeaders(spec, op), ...requiredHeaders(op), 'content-type': 'application/json' },
+          body: JSON.stringify(requestExample(spec, op)),
         });
-      const ok = await post('/api/token');
+      const ok = await post(`/api${path}`);
       expect(ok.status).toBe(200);
-      loadSpec('kasisto').assertResponse('/token', 'post', 200, await ok.json());
-      const bare = await post('/token');
+      spec.assertResponse(path, 'post', 200, await ok.json());
+      const bare = await post(path);
       await bare.arrayBuffer();
       expect(bare.status).toBe(404);
     } finally {
@@ -242,5 +276,20 @@ describe('npm run mock:kasisto (scripts/mock.sh)', () => {
     }
     expect(readdirSync(tmp)).toEqual([]);
     rmSync(tmp, { recursive: true, force: true });
+  }
+
+  it('serves the Kasisto 1.0 contract under /api by default and removes its temporary spec on stop', async () => {
+    await serve([], '1.0', '/token');
+  });
+
+  it('serves the revision chosen with --revision (1.3: /offers exists only there)', async () => {
+    await serve(['--revision', '1.3'], '1.3', '/offers');
+  });
+
+  it('refuses an unknown revision', async () => {
+    await expect(run('bash', ['scripts/mock.sh', 'kasisto', '--revision', '9.9'], { cwd: PROJECT_ROOT })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("no Kasisto revision '9.9'"),
+    });
   });
 });

@@ -30,7 +30,7 @@ export interface PropertySchema {
   items?: PropertySchema;
 }
 
-/** The Kasisto operations as spec/kasisto.yaml describes them. */
+/** The Kasisto operations as spec/kasisto/1.0.yaml describes them. */
 export function kasistoOperations(): OperationInfo[] {
   return kasisto.operations().map((op) => {
     const security = Array.isArray(op.op.security) ? op.op.security : [];

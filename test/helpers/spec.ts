@@ -12,7 +12,7 @@
  * OpenAPI-level `$ref`s (a response, parameter, request body or example that is a `$ref`)
  * are followed with resolve().
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import _addFormats from 'ajv-formats';
@@ -74,9 +74,19 @@ export interface LoadedSpec {
   assertResponse(path: string, method: string, status: number | string, body: unknown, mediaType?: string): void;
 }
 
+/**
+ * The Kasisto revisions with a spec (`spec/kasisto/<revision>.yaml`), read from the folder
+ * so a new revision is covered by every suite that loops over them.
+ */
+export const KASISTO_REVISIONS: readonly string[] = readdirSync(resolvePath(PROJECT_ROOT, 'spec/kasisto'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.slice(0, -'.yaml'.length))
+  .sort();
+
 const SPEC_FILES: Record<string, string> = {
-  kasisto: 'spec/kasisto.yaml',
+  kasisto: 'spec/kasisto/1.0.yaml',
   verify: 'spec/verify.yaml',
+  ...Object.fromEntries(KASISTO_REVISIONS.map((rev) => [`kasisto-${rev}`, `spec/kasisto/${rev}.yaml`])),
 };
 
 export function escapePointerToken(token: string): string {
@@ -108,7 +118,7 @@ function valueAt(doc: Json, pointer: string): Json | undefined {
 
 const specCache = new Map<string, LoadedSpec>();
 
-/** Loads `kasisto`, `verify` or a spec file (relative to the project root); cached per file. */
+/** Loads `kasisto` (revision 1.0), `kasisto-<revision>`, `verify` or a spec file (relative to the project root); cached per file. */
 export function loadSpec(nameOrPath: string): LoadedSpec {
   const rel = SPEC_FILES[nameOrPath] ?? nameOrPath;
   const file = resolvePath(PROJECT_ROOT, rel);
@@ -121,7 +131,8 @@ export function loadSpec(nameOrPath: string): LoadedSpec {
 
 /** Builds a LoadedSpec from an already parsed document (e.g. a modified copy). */
 export function buildSpec(file: string, doc: JsonObject): LoadedSpec {
-  const name = file.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/i, '');
+  // spec/kasisto/1.3.yaml → kasisto-1.3; other files by their base name.
+  const name = file.replace(/^.*\/(kasisto)\//, '$1-').replace(/^.*\//, '').replace(/\.(ya?ml|json)$/i, '');
   const id = `urn:contract:${encodeURIComponent(file)}`;
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   addFormats(ajv);

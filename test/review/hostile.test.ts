@@ -1,7 +1,7 @@
 /**
  * Regressions from the adversarial review: what a hostile (or merely unlucky) Kasisto
  * client found against a running connector. Each block names the bug it pins down.
- * Every answer is also checked against spec/kasisto.yaml.
+ * Every answer is also checked against spec/kasisto/1.0.yaml.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

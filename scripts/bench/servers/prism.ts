@@ -1,5 +1,5 @@
 /**
- * Benchmark server (d): Prism's static mock of spec/kasisto.yaml, what a partner would
+ * Benchmark server (d): Prism's static mock of spec/kasisto/1.0.yaml, what a partner would
  * otherwise stand up. Prism serves bare `paths` and ignores the relative server URL, so,
  * as scripts/mock.sh and test/helpers/prism.ts do, it is handed a copy of the spec whose
  * paths carry the `/api` prefix. Prism runs in THIS process (its CLI module is imported
@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 
 const root = resolve(import.meta.dirname, '../../..');
-const doc = parse(readFileSync(join(root, 'spec/kasisto.yaml'), 'utf8')) as { servers?: Array<{ url?: string }>; paths: Record<string, unknown> };
+const doc = parse(readFileSync(join(root, 'spec/kasisto/1.0.yaml'), 'utf8')) as { servers?: Array<{ url?: string }>; paths: Record<string, unknown> };
 const prefix = (doc.servers?.[0]?.url ?? '').replace(/\/+$/, '');
 doc.paths = Object.fromEntries(Object.entries(doc.paths).map(([p, item]) => [prefix + p, item]));
 const dir = mkdtempSync(join(tmpdir(), 'bench-prism-'));
