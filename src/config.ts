@@ -27,6 +27,14 @@ export interface Config {
   tokenRotationGraceSeconds: number;
   otpWindowSeconds: number;
   otpMaxAttempts: number;
+  /** Failed passwords and one-time passwords one customer may have before being locked out. */
+  customerMaxFailures: number;
+  customerLockoutSeconds: number;
+  /** Sign-in attempts (/token) one customer may make per window, whatever the address. */
+  signInAttemptsPerWindow: number;
+  signInWindowSeconds: number;
+  /** How long reconciliation keeps asking Verify about a transfer it has no final answer for. */
+  reconcileLookbackDays: number;
   accountsCacheSeconds: number;
   /** Reuse of a token's login read from the store, in ms (0: read every request); the cross-instance revocation delay. */
   tokenCacheMs: number;
@@ -83,6 +91,11 @@ const envSchema = {
     TOKEN_ROTATION_GRACE_SECONDS: { type: 'integer', minimum: 0, maximum: 600, default: 30 },
     OTP_WINDOW_SECONDS: { type: 'integer', minimum: 10, default: 300 },
     OTP_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+    CUSTOMER_MAX_FAILURES: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+    CUSTOMER_LOCKOUT_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 900 },
+    SIGNIN_ATTEMPTS_PER_WINDOW: { type: 'integer', minimum: 1, maximum: 10000, default: 10 },
+    SIGNIN_WINDOW_SECONDS: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
+    RECONCILE_LOOKBACK_DAYS: { type: 'integer', minimum: 1, maximum: 365, default: 7 },
     ACCOUNTS_CACHE_SECONDS: { type: 'integer', minimum: 0, default: 60 },
     TOKEN_CACHE_MS: { type: 'integer', minimum: 0, maximum: 10000, default: 1000 },
     RETRY_WINDOW_SECONDS: { type: 'integer', minimum: 0, default: 600 },
@@ -156,6 +169,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenRotationGraceSeconds: v.TOKEN_ROTATION_GRACE_SECONDS,
     otpWindowSeconds: v.OTP_WINDOW_SECONDS,
     otpMaxAttempts: v.OTP_MAX_ATTEMPTS,
+    customerMaxFailures: v.CUSTOMER_MAX_FAILURES,
+    customerLockoutSeconds: v.CUSTOMER_LOCKOUT_SECONDS,
+    signInAttemptsPerWindow: v.SIGNIN_ATTEMPTS_PER_WINDOW,
+    signInWindowSeconds: v.SIGNIN_WINDOW_SECONDS,
+    reconcileLookbackDays: v.RECONCILE_LOOKBACK_DAYS,
     accountsCacheSeconds: v.ACCOUNTS_CACHE_SECONDS,
     tokenCacheMs: v.TOKEN_CACHE_MS,
     retryWindowSeconds: v.RETRY_WINDOW_SECONDS,

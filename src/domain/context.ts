@@ -20,6 +20,11 @@ export interface DomainSettings {
   accountsCacheSeconds: number;
   otpWindowSeconds: number;
   otpMaxAttempts: number;
+  customerMaxFailures: number;
+  customerLockoutSeconds: number;
+  signInAttemptsPerWindow: number;
+  signInWindowSeconds: number;
+  reconcileLookbackDays: number;
   retryWindowSeconds: number;
   tokenIdleTtlSeconds: number;
   tokenAbsoluteTtlSeconds: number;

@@ -15,6 +15,8 @@ export type DomainErrorKind =
   | 'invalid_request'
   | 'forbidden'
   | 'invalid_credentials'
+  | 'rate_limited'
+  | 'customer_locked'
   | 'otp_required'
   | 'otp_invalid'
   | 'otp_expired'
@@ -49,4 +51,4 @@ export const invalidField = (field: string, problem: string) => new DomainError(
 export const forbidden = (message: string) => new DomainError('forbidden', message);
 export const otpRequired = (challenge: OtpChallenge) =>
   new DomainError('otp_required', 'A one-time password is required: ask the customer and call /validate_otp', { challenge });
-export const inProgress = () => new DomainError('in_progress', 'This transfer is still being processed; retry shortly', { retryAfterSeconds: 1 });
+export const inProgress = (message = 'This transfer is still being processed; retry shortly') => new DomainError('in_progress', message, { retryAfterSeconds: 1 });

@@ -7,6 +7,7 @@ import type { VerifyVerification } from '../adapters/verify/client.js';
 import type { OtpAttemptHolder } from '../adapters/store/store.js';
 import type { DomainContext } from './context.js';
 import { DomainError, type OtpChallenge } from './errors.js';
+import { countFailure, forgetFailures, lockout } from './customer-guard.js';
 import { toDomainError } from './verify-errors.js';
 
 /** What the store keeps about a verification the customer still has to answer. */
@@ -61,32 +62,41 @@ export type GiveUpReason = 'expired' | 'too_many_failures' | 'rejected_by_bank';
 export interface OtpAttempt {
   holder: OtpAttemptHolder;
   id: string;
+  /** the customer: failures and lockout count per customer, not per token */
+  userId: string;
   pending: PendingVerification;
   /** when the challenge was issued (epoch ms) */
   startedAt: number | null;
   /** what a 452/453 tells the customer happened, e.g. "sign in again" */
   consequence: string;
-  /** ends the pending operation (the sign-in, or the movement) */
-  giveUp(reason: GiveUpReason): Promise<void>;
+  /**
+   * Ends the pending operation (the sign-in, or the movement). 'settled' when it turned out
+   * to be finished already (Verify had acted on an answer whose reply was lost): then there
+   * is nothing to refuse.
+   */
+  giveUp(reason: GiveUpReason): Promise<'ended' | 'settled'>;
 }
 
 /**
  * Submits the customer's answer under Kasisto's attempt policy and returns Verify's
- * verification when the bank accepted it. Attempts are counted in the store (shared by
- * instances); an answer Verify never judged (it failed or did not answer) is given back,
- * so an outage cannot lock the customer out.
+ * verification when the bank accepted it, or undefined when giving up found the operation
+ * already settled. Attempts are counted in the store (shared by instances) per pending
+ * verification, failures per customer (CUSTOMER_MAX_FAILURES locks the customer out); an
+ * answer Verify never judged (it failed or did not answer) is given back, so an outage
+ * cannot lock the customer out. Call it holding the customer's lease (oneAnswerAtATime).
  */
-export async function answerChallenge(ctx: DomainContext, attempt: OtpAttempt, otp: string): Promise<VerifyVerification> {
+export async function answerChallenge(ctx: DomainContext, attempt: OtpAttempt, otp: string): Promise<VerifyVerification | undefined> {
   const { otpWindowSeconds, otpMaxAttempts } = ctx.config;
-  const giveUp = async (reason: GiveUpReason, message: string) => {
-    await attempt.giveUp(reason);
-    return new DomainError(reason === 'expired' ? 'otp_expired' : 'otp_too_many_failures', `${message}; ${attempt.consequence}`);
+  const refuse = async (reason: GiveUpReason, message: string) => {
+    if ((await attempt.giveUp(reason)) === 'settled') return undefined;
+    throw new DomainError(reason === 'expired' ? 'otp_expired' : 'otp_too_many_failures', `${message}; ${attempt.consequence}`);
   };
   if (attempt.startedAt !== null && ctx.now() - attempt.startedAt > otpWindowSeconds * 1000) {
-    throw await giveUp('expired', 'The one-time password has expired');
+    return refuse('expired', 'The one-time password has expired');
   }
+  if (await lockout(ctx, attempt.userId)) return refuse('too_many_failures', 'Too many wrong one-time passwords or passwords for this customer');
   const attempts = await ctx.store.countOtpAttempt(attempt.holder, attempt.id);
-  if (attempts > otpMaxAttempts) throw await giveUp('too_many_failures', 'Too many wrong one-time passwords');
+  if (attempts > otpMaxAttempts) return refuse('too_many_failures', 'Too many wrong one-time passwords');
   let verification: VerifyVerification;
   try {
     verification = await submitAnswer(ctx, attempt.pending, otp);
@@ -96,12 +106,16 @@ export async function answerChallenge(ctx: DomainContext, attempt: OtpAttempt, o
   }
   switch (verification.status) {
     case 'retry':
-    case 'initial':
-      if (attempts >= otpMaxAttempts) throw await giveUp('too_many_failures', 'Too many wrong one-time passwords');
+    case 'initial': {
+      const lockedOut = await countFailure(ctx, attempt.userId);
+      if (attempts >= otpMaxAttempts || lockedOut) return refuse('too_many_failures', 'Too many wrong one-time passwords');
       throw new DomainError('otp_invalid', `The one-time password is not correct; ${otpMaxAttempts - attempts} attempt(s) left`);
+    }
     case 'failed':
-      throw await giveUp('rejected_by_bank', 'The bank rejected the one-time password');
+      await countFailure(ctx, attempt.userId);
+      return refuse('rejected_by_bank', 'The bank rejected the one-time password');
     case 'succeeded':
+      await forgetFailures(ctx, attempt.userId);
       return verification;
   }
 }

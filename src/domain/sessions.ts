@@ -8,6 +8,7 @@ import { DomainError, forbidden, invalidField, otpRequired } from './errors.js';
 import type { DomainContext } from './context.js';
 import { newId, newOpaqueToken, seal, storedTokenHash, unseal, userIdFor } from './crypto.js';
 import { challengeOf, parsePending, pendingFrom } from './otp.js';
+import { admitSignIn, countFailure, forgetFailures } from './customer-guard.js';
 import { toDomainError } from './verify-errors.js';
 
 export interface Credentials {
@@ -42,10 +43,13 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
   const secret = requireCredential('password', password);
   const now = ctx.now();
   const userId = userIdFor(ctx.keys, ctx.config.verifyBankId, login);
+  // per customer, whatever the address or token: a locked-out customer's guesses never reach the bank
+  await admitSignIn(ctx, userId);
   const session = await ctx.verify.createSession(SIGN_IN_SESSION).catch(rethrow);
   const loggedIn = await ctx.verify.login(session.id, { login, password: secret }).catch(rethrow);
-  if (loggedIn.status === 'failed' || (loggedIn.status !== 'connected' && loggedIn.status !== 'pending_verification')) {
-    ctx.log.info({ user_id: userId, verify_session: session.id }, 'login refused by the bank');
+  if (loggedIn.status !== 'connected' && loggedIn.status !== 'pending_verification') {
+    const lockedOut = await countFailure(ctx, userId);
+    ctx.log.info({ user_id: userId, verify_session: session.id, locked_out: lockedOut }, 'login refused by the bank');
     throw new DomainError('invalid_credentials', 'The bank refused these credentials');
   }
   const grantId = newId('gr');
@@ -70,6 +74,8 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
     },
     storedTokenHash(ctx.keys, token),
   );
+  // a sign-in that still waits for its one-time password proves nothing yet
+  if (!pending) await forgetFailures(ctx, userId);
   ctx.log.info({ user_id: userId, grant: grantId, otp_pending: Boolean(pending) }, 'customer signed in');
   return { userId, token };
 }

@@ -43,7 +43,6 @@ export const connector = fp(
     const auth = authHooks(config, ctx);
 
     app.decorateRequest('caller', undefined);
-    app.decorateRequest('tokenHash', undefined);
 
     // Every request. What no route matched still answers 401 before 404 under the API's path;
     // the API's routes check the secret in their own hook (auth.guard).
@@ -59,7 +58,7 @@ export const connector = fp(
       const operationId = (route.schema as { operationId?: unknown } | undefined)?.operationId;
       const id = typeof operationId === 'string' ? operationId : '';
       route.config = { ...route.config, mayAskOtp: rules.mayAskOtp.has(id) };
-      appendRouteHook(route, 'onRequest', auth.guard);
+      appendRouteHook(route, 'onRequest', auth.guard(rules.needsToken.has(id)));
       if (rules.needsToken.has(id)) {
         appendRouteHook(route, 'preValidation', auth.checkToken(rules.answersOtp.has(id)));
         appendRouteHook(route, 'onSend', auth.passToken);

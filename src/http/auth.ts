@@ -23,8 +23,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated customer of a token operation. */
     caller?: Caller;
-    /** The token header's keyed hash: worked out once, for the rate limit, and reused by authenticate. */
-    tokenHash?: string;
   }
 }
 
@@ -34,8 +32,8 @@ type SendHook = (request: FastifyRequest, reply: FastifyReply, payload: unknown,
 export interface AuthHooks {
   /** true when the presented secret is one of the accepted ones */
   secretAccepted(request: FastifyRequest): boolean;
-  /** onRequest of every API route: the secret, the rate limit, the Verify budget */
-  guard: Hook;
+  /** onRequest of every API route: the secret, the address rate limit (operations without a token), the Verify budget */
+  guard(needsToken: boolean): Hook;
   /** preValidation of the token operations; `answersOtp` for the one that answers a pending OTP */
   checkToken(answersOtp: boolean): Hook;
   /** onSend of the token operations: a due rotation, on a 200 only */
@@ -48,23 +46,22 @@ export function authHooks(config: Config, ctx: DomainContext): AuthHooks {
   const limiter = new RateLimiter(config.rateLimitWindowSeconds * 1000);
   const secretAccepted = (request: FastifyRequest) => secretMatches(request.headers.secret as string | undefined, accepted);
 
-  const guard: Hook = (request, reply, done) => {
+  const tooMany = (verdict: Verdict) => {
+    const seconds = verdict.retryAfterSeconds;
+    return new ApiError(429, 'rate_limited', `Too many requests; retry in ${seconds} second${seconds === 1 ? '' : 's'}`, undefined, seconds);
+  };
+  const byAddress = (request: FastifyRequest) => limiter.hit(`address:${addressBucket(request.ip)}`, config.rateLimitPerAddress);
+
+  // onRequest of every API route. Only callers that presented the secret are counted (the
+  // rest got a constant-time 401). What a caller sends never picks its bucket: operations
+  // without a token count by client address (TRUST_PROXY decides which); token operations
+  // count by the customer's token once it is known to be valid (checkToken), and a token
+  // that is not valid counts against the address.
+  const guard = (needsToken: boolean): Hook => (request, reply, done) => {
     if (!secretAccepted(request)) return done(unauthorized());
-    // Only callers that presented the secret are counted (the rest got a constant-time 401):
-    // by the customer's token when one is sent (its keyed hash, as the store knows it), else
-    // by client address (TRUST_PROXY decides which).
-    const token = request.headers.token;
-    let verdict: Verdict;
-    if (typeof token === 'string' && token.length > 0) {
-      const hash = storedTokenHash(ctx.keys, token);
-      request.tokenHash = hash;
-      verdict = limiter.hit(`token:${hash}`, config.rateLimitPerToken);
-    } else {
-      verdict = limiter.hit(`address:${addressBucket(request.ip)}`, config.rateLimitPerAddress);
-    }
-    if (!verdict.allowed) {
-      const seconds = verdict.retryAfterSeconds;
-      return done(new ApiError(429, 'rate_limited', `Too many requests; retry in ${seconds} second${seconds === 1 ? '' : 's'}`, undefined, seconds));
+    if (!needsToken) {
+      const verdict = byAddress(request);
+      if (!verdict.allowed) return done(tooMany(verdict));
     }
     // All Verify calls of one Kasisto request share a budget that starts when it arrives.
     runWithVerifyDeadline(performance.now() - reply.elapsedTime + config.verifyBudgetMs, done);
@@ -73,13 +70,23 @@ export function authHooks(config: Config, ctx: DomainContext): AuthHooks {
   const checkToken = (answersOtp: boolean): Hook => (request, _reply, done) => {
     const body = request.body as { user_id?: unknown } | undefined;
     const userId = body && typeof body === 'object' && !Array.isArray(body) ? body.user_id : undefined;
-    authenticate(ctx, request.headers.token, userId, request.tokenHash)
-      .then((caller) => {
-        request.caller = caller;
-        // Data operations wait for a sign-in's pending one-time password; the operation that
-        // answers it does not (the error handler turns the 450 into a 403 where the contract has none).
-        if (!answersOtp) requireSignedIn(caller);
-      })
+    const token = request.headers.token;
+    const tokenHash = typeof token === 'string' && token.length > 0 && token.length <= 512 ? storedTokenHash(ctx.keys, token) : undefined;
+    authenticate(ctx, token, userId, tokenHash)
+      .then(
+        (caller) => {
+          const verdict = limiter.hit(`token:${caller.tokenHash}`, config.rateLimitPerToken);
+          if (!verdict.allowed) throw tooMany(verdict);
+          request.caller = caller;
+          // Data operations wait for a sign-in's pending one-time password; the operation that
+          // answers it does not (the error handler turns the 450 into a 403 where the contract has none).
+          if (!answersOtp) requireSignedIn(caller);
+        },
+        (error: unknown) => {
+          const verdict = byAddress(request);
+          throw verdict.allowed ? error : tooMany(verdict);
+        },
+      )
       .then(() => done(), done);
   };
 

@@ -31,6 +31,8 @@ export const STATUS_OF: Record<DomainErrorKind, number> = {
   invalid_request: 400,
   forbidden: 403,
   invalid_credentials: 403,
+  rate_limited: 429,
+  customer_locked: 429,
   otp_required: 450,
   otp_invalid: 451,
   otp_expired: 452,

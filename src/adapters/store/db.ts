@@ -255,6 +255,9 @@ migrations['0004_customer_guards_and_leases'] = {
       .addColumn('owner', 'text', (c) => c.notNull())
       .addColumn('until', 'bigint', (c) => c.notNull())
       .execute();
+    // Verify's last word on a movement's transfer: a cancelled or failed movement is asked
+    // about again until this is final (succeeded or failed)
+    await db.schema.alterTable('movements').addColumn('verify_status', 'text').execute();
   },
 };
 

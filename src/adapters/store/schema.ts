@@ -54,6 +54,8 @@ export interface MovementsTable {
   verify_session_id: string | null;
   verify_transfer_id: string | null;
   verify_reference_id: string | null;
+  /** the transfer's status as Verify last reported it */
+  verify_status: string | null;
   pending_json: string | null;
   otp_attempts: number;
   otp_started_at: number | null;

@@ -5,7 +5,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { migrate, openDatabase, type Dialect } from './db.js';
 import { VersionedCache } from './versioned-cache.js';
-import { AWAITING_OTP_STATUSES, IN_FLIGHT_STATUSES, LEDGER_STATUSES, TERMINAL_STATUSES } from '../../domain/movements/status.js';
+import { AWAITING_OTP_STATUSES, IN_FLIGHT_STATUSES, LEDGER_STATUSES, OUTCOME_UNKNOWN_STATUSES, TERMINAL_STATUSES } from '../../domain/movements/status.js';
 import type { Database, Grant, GrantPatch, Movement, MovementPatch, NewGrant, NewMovement, Payee, Profile } from './schema.js';
 
 export type { Grant, Movement, MovementPatch, NewMovement, Payee, Profile } from './schema.js';
@@ -333,6 +333,8 @@ export class Store {
           .where((eb) =>
             eb.or([
               eb.and([eb('status', 'not in', TERMINAL_STATUSES), eb('created_at', '>=', openSince)]),
+              // a transfer exists at Verify whose outcome we do not know yet: a retry is this movement, whatever its age
+              eb.and([eb('status', 'in', OUTCOME_UNKNOWN_STATUSES), eb('verify_transfer_id', 'is not', null)]),
               eb('completed_at', '>=', retryWindowStart),
             ]),
           )
@@ -430,6 +432,19 @@ export class Store {
       .selectAll()
       .where('status', 'in', AWAITING_OTP_STATUSES)
       .where('otp_started_at', '<', olderThan)
+      .execute();
+  }
+
+  /** Cancelled or failed movements with a Verify transfer whose last known status is not final, created since `since`. */
+  async listUnsettledEndings(since: number): Promise<Movement[]> {
+    return this.db
+      .selectFrom('movements')
+      .selectAll()
+      .where('status', 'in', ['cancelled', 'failed'])
+      .where('verify_transfer_id', 'is not', null)
+      .where((eb) => eb.or([eb('verify_status', 'is', null), eb('verify_status', 'not in', ['succeeded', 'failed'])]))
+      .where('created_at', '>=', since)
+      .orderBy('created_at')
       .execute();
   }
 

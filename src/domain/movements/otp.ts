@@ -38,15 +38,15 @@ export async function validateMovementOtp(ctx: DomainContext, movement: Movement
       {
         holder: 'movement',
         id: m.id,
+        userId: m.user_id,
         pending,
         startedAt: m.otp_started_at,
         consequence: 'the transfer was cancelled',
-        giveUp: async (reason) => {
-          await finish(ctx, m, 'cancelled', { failure_reason: GIVE_UP_REASONS[reason] });
-        },
+        giveUp: (reason) => endAwaiting(ctx, m, GIVE_UP_REASONS[reason]),
       },
       otp,
     );
+    if (!verification) return 'done'; // Verify had already settled it: the platform's retry shows how
     // succeeded: the parent may carry another verification, or be done
     const parent = verification.verifiable;
     if (parent && parent.status === 'pending_verification' && parent.verification) {
@@ -66,4 +66,34 @@ export async function validateMovementOtp(ctx: DomainContext, movement: Movement
   } finally {
     await ctx.store.releaseMovement(movement.id, owner).catch(() => {});
   }
+}
+
+/**
+ * Ends a movement that waits for a one-time password the customer can no longer give. Its
+ * transfer, if Verify has one, may have moved money already (an answer whose reply was lost):
+ * Verify is asked first, and its final word wins. Only a transfer Verify still holds
+ * unanswered is cancelled; when Verify cannot be asked, the outcome stays unknown
+ * (transfer_requested, shown as pending) and reconciliation asks later.
+ */
+export async function endAwaiting(ctx: DomainContext, m: Movement, reason: string): Promise<'ended' | 'settled'> {
+  if (m.status !== 'awaiting_transfer_otp' || !m.verify_transfer_id) {
+    // a login verification: no transfer exists yet, nothing can have moved
+    await finish(ctx, m, 'cancelled', { failure_reason: reason });
+    return 'ended';
+  }
+  let transfer: VerifyTransfer;
+  try {
+    transfer = await ctx.verify.getTransfer(m.verify_transfer_id);
+  } catch (error) {
+    await update(ctx, m, { status: 'transfer_requested', pending_json: null });
+    ctx.log.warn({ movement: m.id }, 'could not ask Verify before cancelling: outcome unknown, left to reconciliation');
+    throw toDomainError(error);
+  }
+  if (transfer.status === 'succeeded' || transfer.status === 'failed') {
+    await applyTransfer(ctx, m, transfer);
+    ctx.log.info({ movement: m.id, verify_status: transfer.status }, 'Verify had settled the transfer before the one-time password was given up');
+    return 'settled';
+  }
+  await finish(ctx, m, 'cancelled', { failure_reason: reason, verify_status: transfer.status });
+  return 'ended';
 }

@@ -5,6 +5,7 @@
 import type { Movement } from '../../adapters/store/store.js';
 import type { DomainContext } from '../context.js';
 import { applyTransfer, finish, findSessionTransfer, leaseMs, newLeaseOwner, openSince, update } from './drive.js';
+import { endAwaiting } from './otp.js';
 import { isAwaitingOtp, isInFlight } from './status.js';
 
 export interface ReconcileReport {
@@ -19,6 +20,8 @@ export interface ReconcileReport {
   unresolved: number;
   /** past the retry window with nothing at Verify: ended (interrupted → cancelled, transfer_requested → failed) */
   abandoned: number;
+  /** ended by us, then found completed at Verify: the ledger now says processed */
+  corrected: number;
   /** held by a live holder, or Verify did not answer */
   skipped: number;
 }
@@ -32,7 +35,7 @@ export interface ReconcileReport {
  * work on the same one at once.
  */
 export async function reconcile(ctx: DomainContext): Promise<ReconcileReport> {
-  const report: ReconcileReport = { examined: 0, adopted: 0, interrupted: 0, expired: 0, unresolved: 0, abandoned: 0, skipped: 0 };
+  const report: ReconcileReport = { examined: 0, adopted: 0, interrupted: 0, expired: 0, unresolved: 0, abandoned: 0, corrected: 0, skipped: 0 };
   const owner = newLeaseOwner(ctx);
   const claim = (id: string) => {
     const now = ctx.now();
@@ -83,16 +86,27 @@ export async function reconcile(ctx: DomainContext): Promise<ReconcileReport> {
     await handle(m, async (current) => {
       if (!isAwaitingOtp(current.status)) return;
       // The OTP may have reached Verify with its reply lost: the transfer then moved money.
-      if (current.status === 'awaiting_transfer_otp' && current.verify_transfer_id) {
-        const transfer = await ctx.verify.getTransfer(current.verify_transfer_id);
-        if (transfer.status === 'succeeded' || transfer.status === 'failed') {
-          await applyTransfer(ctx, current, transfer);
-          report.adopted += 1;
-          return;
-        }
+      const outcome = await endAwaiting(ctx, current, 'one-time password never given');
+      if (outcome === 'settled') report.adopted += 1;
+      else report.expired += 1;
+    });
+  }
+
+  // Cancelled or failed while Verify had not said its last word on the transfer: ask again
+  // until it has, and let the ledger follow Verify (money it moved is never left unrecorded).
+  for (const m of await ctx.store.listUnsettledEndings(now - ctx.config.reconcileLookbackDays * 86_400_000)) {
+    await handle(m, async (current) => {
+      if (!current.verify_transfer_id || (current.status !== 'cancelled' && current.status !== 'failed')) return;
+      const transfer = await ctx.verify.getTransfer(current.verify_transfer_id);
+      if (transfer.status === current.verify_status) return;
+      if (transfer.status === 'succeeded') {
+        ctx.log.warn({ movement: current.id, was: current.status }, 'Verify completed a transfer the ledger had ended: the ledger follows Verify');
+        await update(ctx, current, { status: 'processed', verify_status: transfer.status, verify_reference_id: transfer.reference_id ?? current.verify_reference_id, failure_reason: null, completed_at: ctx.now() });
+        await ctx.store.invalidateAccounts(current.user_id);
+        report.corrected += 1;
+        return;
       }
-      await finish(ctx, current, 'cancelled', { failure_reason: 'one-time password never given' });
-      report.expired += 1;
+      await update(ctx, current, { verify_status: transfer.status });
     });
   }
 

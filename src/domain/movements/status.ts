@@ -25,6 +25,8 @@ export const IN_FLIGHT_STATUSES = ['recorded', 'session_created', 'logged_in', '
 export const AWAITING_OTP_STATUSES = ['awaiting_login_otp', 'awaiting_transfer_otp'] as const satisfies readonly MovementStatus[];
 /** Finished: nothing will change them. */
 export const TERMINAL_STATUSES = ['processed', 'failed', 'cancelled'] as const satisfies readonly MovementStatus[];
+/** A transfer exists at Verify and its outcome is not known here yet: never ended without asking Verify. */
+export const OUTCOME_UNKNOWN_STATUSES = ['transfer_requested', 'awaiting_transfer_otp'] as const satisfies readonly MovementStatus[];
 /** On the customer's statement: moved money, or may still move it (a transfer Verify may hold). */
 export const LEDGER_STATUSES = ['processed', 'awaiting_transfer_otp', 'transfer_requested'] as const satisfies readonly MovementStatus[];
 
