@@ -27,6 +27,10 @@ export async function startTestConnector(env: Record<string, string> = {}, optio
     DATABASE_URL: `sqlite:${join(dir, 'connector.db')}`,
     LOG_LEVEL: 'silent',
     VERIFY_TIMEOUT_MS: '1500',
+    // Suites sign the sandbox's few test customers in hundreds of times a minute, and some on
+    // purpose with wrong passwords or codes; the per-customer limits have suites of their own.
+    SIGNIN_ATTEMPTS_PER_WINDOW: '10000',
+    CUSTOMER_MAX_FAILURES: '100',
     ...env,
   });
   const connector = await startConnector(config, { reconcileEveryMs: 0, ...options });

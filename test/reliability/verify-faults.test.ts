@@ -285,12 +285,13 @@ describe('each Verify operation failing, each way', () => {
           const elapsedMs = Math.round(performance.now() - started);
           c.sandbox!.faults.clear();
           expect(deferred.skipped).toBeGreaterThanOrEqual(1);
-          expect((await movementOf(row!.id))!.status, 'not cancelled while Verify cannot say').toBe('awaiting_transfer_otp');
+          // not cancelled while Verify cannot say: the outcome is unknown (shown as pending) until Verify answers
+          expect((await movementOf(row!.id))!.status, 'not cancelled while Verify cannot say').toBe('transfer_requested');
           const done = await reconcile(c.ctx);
           expect(done.adopted).toBeGreaterThanOrEqual(1);
           expect(await movementOf(row!.id)).toMatchObject({ status: 'processed', lease_owner: null });
           expect(before[t.currency]! - balances(c, 'test_transfer_otp')[t.currency]!).toBe(t.minor);
-          figures.add({ name: `getTransfer: ${kind.name}`, kind: 'fault', fault: kind.name, operation: 'getTransfer', call: 'reconciliation', status: 'deferred', elapsedMs, boundMs: budgetOf('getTransfer') + MARGIN_MS, outcome: 'awaiting OTP kept; next run adopted it: processed, debited once' });
+          figures.add({ name: `getTransfer: ${kind.name}`, kind: 'fault', fault: kind.name, operation: 'getTransfer', call: 'reconciliation', status: 'deferred', elapsedMs, boundMs: budgetOf('getTransfer') + MARGIN_MS, outcome: 'outcome unknown kept (pending); next run adopted it: processed, debited once' });
           expect(elapsedMs).toBeLessThanOrEqual(budgetOf('getTransfer') + MARGIN_MS);
         } finally {
           c.ctx.now = realNow;

@@ -71,8 +71,8 @@ export async function validateMovementOtp(ctx: DomainContext, movement: Movement
 /**
  * Ends a movement that waits for a one-time password the customer can no longer give. Its
  * transfer, if Verify has one, may have moved money already (an answer whose reply was lost):
- * Verify is asked first, and its final word wins. Only a transfer Verify still holds
- * unanswered is cancelled; when Verify cannot be asked, the outcome stays unknown
+ * Verify is asked first: a transfer it completed is recorded as processed ('settled'); one it
+ * failed or still holds unanswered is cancelled (no money moved); when Verify cannot be asked, the outcome stays unknown
  * (transfer_requested, shown as pending) and reconciliation asks later.
  */
 export async function endAwaiting(ctx: DomainContext, m: Movement, reason: string): Promise<'ended' | 'settled'> {
@@ -89,11 +89,12 @@ export async function endAwaiting(ctx: DomainContext, m: Movement, reason: strin
     ctx.log.warn({ movement: m.id }, 'could not ask Verify before cancelling: outcome unknown, left to reconciliation');
     throw toDomainError(error);
   }
-  if (transfer.status === 'succeeded' || transfer.status === 'failed') {
+  if (transfer.status === 'succeeded') {
     await applyTransfer(ctx, m, transfer);
-    ctx.log.info({ movement: m.id, verify_status: transfer.status }, 'Verify had settled the transfer before the one-time password was given up');
+    ctx.log.info({ movement: m.id }, 'Verify had completed the transfer before the one-time password was given up');
     return 'settled';
   }
+  // Verify failed it (the bank failed the verification) or still holds it unanswered: no money moved
   await finish(ctx, m, 'cancelled', { failure_reason: reason, verify_status: transfer.status });
   return 'ended';
 }
