@@ -1,0 +1,40 @@
+/** Checks a live connector answer against spec/kasisto.yaml (status documented, body valid). */
+import { expect } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
+import type { TestConnector } from './connector.js';
+import { loadSpec } from './spec.js';
+
+export function kasistoResponseCheck() {
+  const spec = loadSpec('kasisto');
+  return (operation: string, res: LightMyRequestResponse) => {
+    if (res.statusCode === 404) return; // unknown operations are outside the contract
+    const result = spec.validateResponse(`/${operation}`, 'post', res.statusCode, res.body ? JSON.parse(res.body) : undefined);
+    expect(result.message, `${operation} ${res.statusCode} ${res.body}`).toBe('');
+  };
+}
+
+/** An account as the tests read it from /accounts. */
+export interface Account {
+  account_id: string;
+  account_number: string;
+  account_type: string;
+  currency_code: string;
+  available_balance: number;
+  current_balance: number;
+}
+
+/** Calls through a test connector with every answer checked against spec/kasisto.yaml. */
+export function checkedCalls(connector: () => TestConnector) {
+  const checked = kasistoResponseCheck();
+  const call = async (operation: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await connector().call(operation, body, headers);
+    checked(operation, res);
+    return res;
+  };
+  const accountsOf = async (token: string, userId: string): Promise<Account[]> => {
+    const res = await call('accounts', { user_id: userId }, { token });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+  return { call, accountsOf };
+}
