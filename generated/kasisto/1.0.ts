@@ -551,8 +551,9 @@ export interface components {
         error_response: {
             /**
              * @description Machine-readable error code: `invalid_request` (400), `unauthorized` (401),
-             *     `forbidden` (403), `payload_too_large` (413), `rate_limited` (429),
-             *     `otp_required` (450), `otp_invalid` (451), `otp_expired` (452),
+             *     `forbidden` (403), `invalid_credentials` (403), `payload_too_large` (413),
+             *     `rate_limited` (429), `customer_locked` (429: too many failed passwords or
+             *     one-time passwords for this customer), `otp_required` (450), `otp_invalid` (451), `otp_expired` (452),
              *     `otp_too_many_failures` (453), `internal_error` (500), `not_implemented`
              *     (501), `upstream_error` (502), `upstream_unavailable` (503),
              *     `upstream_timeout` (504). New codes may be added.

@@ -1,7 +1,7 @@
 /**
  * Verify economy: one scripted Kasisto conversation, the Verify calls each turn causes (as
  * the embedded sandbox counts them), and the fewest the design allows. Shared by
- * `npm run bench` (prints it) and test/bench/verify-economy.test.ts (asserts it).
+ * `npm run bench` (prints it) and test/connector/verify-economy.test.ts (asserts it).
  */
 import type { LightMyRequestResponse } from 'fastify';
 import type { CallStatsSnapshot } from '../../src/sandbox/stats.js';

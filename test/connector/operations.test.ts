@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
 import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
-import { checkedCalls } from './contract.js';
+import { checkedCalls } from '../helpers/kasisto-contract.js';
 
 const stores = [
   { name: 'SQLite', database: async () => undefined },

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfSignedCertificate, send, startProcess, stopAll, tempDir, TEST_CREDENTIALS_KEY, TEST_SECRET } from './process.js';
+import { selfSignedCertificate, send, startProcess, stopAll, tempDir, TEST_CREDENTIALS_KEY, TEST_SECRET } from '../helpers/processes.js';
 
 const temp = tempDir('hardening-https-');
 const cert = selfSignedCertificate(temp.dir);

@@ -7,8 +7,8 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
-import { kasistoResponseCheck } from '../connector/contract.js';
-import { send } from './process.js';
+import { kasistoResponseCheck } from '../helpers/kasisto-contract.js';
+import { send } from '../helpers/processes.js';
 
 const checked = kasistoResponseCheck();
 

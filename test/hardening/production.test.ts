@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runServerToExit, selfSignedCertificate, send, startProcess, stopAll, tempDir, TEST_CREDENTIALS_KEY, TEST_SECRET } from './process.js';
+import { runServerToExit, selfSignedCertificate, send, startProcess, stopAll, tempDir, TEST_CREDENTIALS_KEY, TEST_SECRET } from '../helpers/processes.js';
 
 const temp = tempDir('hardening-production-');
 afterAll(async () => {

@@ -6,7 +6,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { send, startProcess, stopAll, tempDir, TEST_CREDENTIALS_KEY, TEST_SECRET, type Running } from './process.js';
+import { send, startProcess, stopAll, tempDir, TEST_CREDENTIALS_KEY, TEST_SECRET, type Running } from '../helpers/processes.js';
 
 const temp = tempDir('hardening-shutdown-');
 const VERIFY_LATENCY_MS = 2_500;

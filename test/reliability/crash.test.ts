@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/sandbox/faults.js';
 import type { OperationId } from '../../src/sandbox/types.js';
-import { connectorEnv, startConnector, startSandbox, stopAll, type ConnectorProcess, type SandboxProcess } from './processes.js';
+import { connectorEnv, startConnector, startSandbox, stopAll, type ConnectorProcess, type SandboxProcess } from '../helpers/processes.js';
 import { Figures, until } from './support.js';
 
 const T = 300; // VERIFY_TIMEOUT_MS: small, so the dead instance's lease runs out fast

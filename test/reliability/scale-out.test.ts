@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
-import { connectorEnv, startConnector, startSandbox, stopAll, type ConnectorProcess, type SandboxProcess } from './processes.js';
+import { connectorEnv, startConnector, startSandbox, stopAll, type ConnectorProcess, type SandboxProcess } from '../helpers/processes.js';
 import { Figures, until } from './support.js';
 
 const T = 300;

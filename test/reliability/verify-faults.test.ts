@@ -21,7 +21,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { reconcile } from '../../src/domain/movements/reconcile.js';
 import type { Fault } from '../../src/sandbox/faults.js';
 import type { OperationId } from '../../src/sandbox/types.js';
-import { kasistoResponseCheck } from '../connector/contract.js';
+import { kasistoResponseCheck } from '../helpers/kasisto-contract.js';
 import { startTestConnector, type TestConnector } from '../helpers/connector.js';
 import { Figures, sleep } from './support.js';
 

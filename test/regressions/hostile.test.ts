@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { startConnector, type Connector } from '../../src/runtime.js';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
 import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
-import { checkedCalls, kasistoResponseCheck, type Account } from '../connector/contract.js';
+import { checkedCalls, kasistoResponseCheck, type Account } from '../helpers/kasisto-contract.js';
 
 const checked = kasistoResponseCheck();
 let c: TestConnector;

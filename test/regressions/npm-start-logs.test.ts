@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { send, startProcess, stopAll, tempDir, type Running } from '../hardening/process.js';
+import { send, startProcess, stopAll, tempDir, type Running } from '../helpers/processes.js';
 
 const temp = tempDir('review-npm-start-');
 let server: Running;

@@ -5,9 +5,9 @@
  * (database triggers bump the version). On SQLite and, when available, PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestConnector, type TestConnector } from '../helpers/connector.js';
-import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
-import { kasistoResponseCheck } from './contract.js';
+import { startTestConnector, type TestConnector } from '../../helpers/connector.js';
+import { createDatabase, postgresRequired, testPostgresUrl } from '../../helpers/postgres.js';
+import { kasistoResponseCheck } from '../../helpers/kasisto-contract.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

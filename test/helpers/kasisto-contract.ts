@@ -1,8 +1,8 @@
 /** Checks a live connector answer against spec/kasisto/1.0.yaml (status documented, body valid). */
 import { expect } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import type { TestConnector } from '../helpers/connector.js';
-import { loadSpec } from '../helpers/spec.js';
+import type { TestConnector } from './connector.js';
+import { loadSpec } from './spec.js';
 
 export function kasistoResponseCheck() {
   const spec = loadSpec('kasisto');

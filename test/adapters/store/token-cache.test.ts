@@ -1,18 +1,29 @@
 /**
  * The store's short cache of token → sign-in (TOKEN_CACHE_MS): writes made through the same
  * Store are seen at once; another instance's writes at most TOKEN_CACHE_MS late; a sign-in
- * still waiting for its OTP is never cached; callers get copies. Two Stores on one SQLite
- * file stand for two instances sharing a database.
+ * still waiting for its OTP is never cached; callers get copies. Two Stores on one database
+ * stand for two instances sharing it: on SQLite and, when available, PostgreSQL.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../../src/adapters/store/store.js';
-import type { NewGrant } from '../../src/adapters/store/schema.js';
+import { Store } from '../../../src/adapters/store/store.js';
+import type { NewGrant } from '../../../src/adapters/store/schema.js';
+import { createDatabase, postgresRequired, testPostgresUrl } from '../../helpers/postgres.js';
 
 const TTL = 300;
-let dir: string;
+const stores = [
+  {
+    name: 'SQLite',
+    database: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'store-cache-'));
+      return { url: `sqlite:${join(dir, 'connector.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
+];
+let drop: (() => Promise<void>) | undefined;
 let a: Store; // this instance, caching
 let b: Store; // another instance, writing
 let seq = 0;
@@ -46,17 +57,17 @@ async function newGrant(status: NewGrant['status'] = 'active'): Promise<{ id: st
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('token cache in the store', () => {
+describe.each(stores)('token cache in the store on $name', ({ database }) => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'store-cache-'));
-    const url = `sqlite:${join(dir, 'connector.db')}`;
-    b = await Store.open(url);
-    a = await Store.open(url, { tokenCacheMs: TTL });
+    const db = await database();
+    drop = db.drop;
+    b = await Store.open(db.url);
+    a = await Store.open(db.url, { tokenCacheMs: TTL });
   });
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await drop?.();
   });
 
   it('sees its own writes at once: update, accounts invalidation, rotation, end', async () => {
