@@ -213,7 +213,7 @@ for (const [api, c] of Object.entries(CASES)) {
 }
 
 describe('npm run mock:kasisto (scripts/mock.sh)', () => {
-  it('serves the Kasisto contract under /api and removes its temporary spec on stop', async () => {
+  it('serves the Kasisto contract under /api and leaves nothing behind on stop', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'mock-sh-test-'));
     const port = await freePort();
     const server = await spawnServer({
@@ -224,7 +224,7 @@ describe('npm run mock:kasisto (scripts/mock.sh)', () => {
       env: { ...process.env, TMPDIR: tmp },
     });
     try {
-      expect(readdirSync(tmp)).toHaveLength(1); // the prefixed copy of the spec
+      // Prism behind scripts/mock-front.ts: the front adds /api itself, no copy of the spec
       const post = (path: string) =>
         fetch(`http://127.0.0.1:${port}${path}`, {
           method: 'POST',
@@ -240,7 +240,8 @@ describe('npm run mock:kasisto (scripts/mock.sh)', () => {
     } finally {
       await server.stop();
     }
-    expect(readdirSync(tmp)).toEqual([]);
+    // tsx keeps its compile cache in the temp dir (tsx-<uid>); nothing else may be left
+    expect(readdirSync(tmp).filter((f) => !f.startsWith('tsx-'))).toEqual([]);
     rmSync(tmp, { recursive: true, force: true });
   });
 });
