@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Serves one of our contracts with Prism, offline, from its named examples (static mode:
-# no --dynamic), on 127.0.0.1 only.
+# no --dynamic), on 127.0.0.1 only. Kasisto's mock is Prism behind scripts/mock-front.ts,
+# which answers refused requests (secret, token, Idempotency-Key, JSON, body) as the
+# connector does; Verify's is Prism alone.
 #
 #   bash scripts/mock.sh kasisto [PORT] [--revision REV]  # default 4010, under /api (npm run mock:kasisto)
 #   bash scripts/mock.sh verify  [PORT]                   # default 4011                (npm run mock:verify)
@@ -42,6 +44,14 @@ case "$api" in
   *) echo "$usage" >&2; exit 2 ;;
 esac
 
+if [ "$api" = kasisto ]; then
+  # Prism behind a front that refuses bad requests exactly as the connector does (missing
+  # secret 401, missing token 403, empty Idempotency-Key / invalid JSON / invalid body 400
+  # with the connector's error_response), see scripts/mock-front.ts. exec: the node process
+  # is this script's pid, so SIGTERM reaches it and it stops Prism (its child) itself.
+  exec node --import tsx scripts/mock-front.ts "$spec" "$port"
+fi
+
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/mock-${api}.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -59,5 +69,10 @@ served="$(node --input-type=module -e '
   process.stdout.write(out);
 ' "$spec" "$tmp/$api.json")"
 
-# Not exec: the EXIT trap removes the temporary spec once Prism stops (Ctrl-C, SIGTERM).
-node_modules/.bin/prism mock -h 127.0.0.1 -p "$port" "$served"
+# Not exec: the trap removes the temporary spec once Prism stops. Prism runs in the
+# background and we `wait` for it, so a SIGTERM to this script is handled at once (bash
+# defers traps while a foreground child runs) and passed on to Prism.
+node_modules/.bin/prism mock -h 127.0.0.1 -p "$port" "$served" &
+prism=$!
+trap 'kill -TERM "$prism" 2>/dev/null || true; wait "$prism" 2>/dev/null || true; rm -rf "$tmp"; exit 143' TERM INT
+wait "$prism"

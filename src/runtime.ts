@@ -113,6 +113,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
       metrics.observeVerifyCall(event);
       options.onVerifyCall?.(event);
     },
+    onDrift: (event) => metrics.observeVerifyDrift(event),
   });
   const verify = withCircuitBreaker(baseClient, { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenSeconds * 1000 });
 

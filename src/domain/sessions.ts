@@ -4,6 +4,7 @@
  * the token's life only) and any pending verification.
  */
 import type { Grant } from '../adapters/store/store.js';
+import { isKnownSessionStatus } from '../adapters/verify/client.js';
 import { DomainError, forbidden, invalidField, otpRequired } from './errors.js';
 import type { DomainContext } from './context.js';
 import { newId, newOpaqueToken, seal, storedTokenHash, unseal, userIdFor } from './crypto.js';
@@ -47,6 +48,7 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
   await admitSignIn(ctx, userId);
   const session = await ctx.verify.createSession(SIGN_IN_SESSION).catch(rethrow);
   const loggedIn = await ctx.verify.login(session.id, { login, password: secret }).catch(rethrow);
+  if (!isKnownSessionStatus(loggedIn.status)) throw new DomainError('upstream_error', 'The bank answered the sign-in in an unexpected way; try again shortly');
   if (loggedIn.status !== 'connected' && loggedIn.status !== 'pending_verification') {
     const lockedOut = await countFailure(ctx, userId);
     ctx.log.info({ user_id: userId, verify_session: session.id, locked_out: lockedOut }, 'login refused by the bank');

@@ -39,6 +39,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // named as issue 12 asks (no connector_ prefix): drift is Verify's, not ours
+  private readonly verifyDrift = new Counter({
+    name: 'verify_contract_drift_total',
+    help: 'Verify answers that departed from spec/verify.yaml in a tolerated way, by operation and kind (unknown_enum, missing_field, pattern_mismatch)',
+    labelNames: ['operation', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   private readonly circuit = new Gauge({
     name: 'connector_verify_circuit_state',
     help: 'Circuit breaker in front of Verify: 0 closed, 1 half_open, 2 open',
@@ -58,6 +66,10 @@ export class Metrics {
     const labels = { operation: event.operation, outcome: event.outcome };
     this.verifyCalls.inc(labels);
     this.verifySeconds.observe(labels, event.durationMs / 1000);
+  }
+
+  observeVerifyDrift(event: { operation: string; kind: string }): void {
+    this.verifyDrift.inc({ operation: event.operation, kind: event.kind });
   }
 
   setCircuitState(state: CircuitState): void {

@@ -258,7 +258,7 @@ describe('npm run mock:kasisto (scripts/mock.sh)', () => {
       env: { ...process.env, TMPDIR: tmp },
     });
     try {
-      expect(readdirSync(tmp)).toHaveLength(1); // the prefixed copy of the spec
+      // Prism behind scripts/mock-front.ts: the front adds /api itself, no copy of the spec
       const post = (p: string) =>
         fetch(`http://127.0.0.1:${port}${p}`, {
           method: 'POST',
@@ -274,11 +274,12 @@ describe('npm run mock:kasisto (scripts/mock.sh)', () => {
     } finally {
       await server.stop();
     }
-    expect(readdirSync(tmp)).toEqual([]);
+    // tsx keeps its compile cache in the temp dir (tsx-<uid>); nothing else may be left
+    expect(readdirSync(tmp).filter((f) => !f.startsWith('tsx-'))).toEqual([]);
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  it('serves the Kasisto 1.0 contract under /api by default and removes its temporary spec on stop', async () => {
+  it('serves the Kasisto 1.0 contract under /api by default and leaves nothing behind on stop', async () => {
     await serve([], '1.0', '/token');
   });
 

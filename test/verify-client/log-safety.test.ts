@@ -52,7 +52,8 @@ beforeAll(async () => {
       case 'server':
         return sendJson(res, 503, { object: 'error', message: `Unavailable ${ECHO}` });
       case 'contract':
-        return sendJson(res, 200, { object: 'session', id: SES, status: ECHO, secret: ECHO });
+        // an unknown status alone is tolerated drift; a created_at that is no date is a contract failure
+        return sendJson(res, 200, { object: 'session', id: SES, status: ECHO, created_at: ECHO, secret: ECHO });
       case 'not-json':
         return res.writeHead(200, { 'content-type': 'text/plain' }).end(ECHO);
       case 'drop':

@@ -10,22 +10,47 @@
  *   502/503/504, within about twice the time limit in total. createSession, login and
  *   createTransfer are sent exactly once.
  * - Every failure is a VerifyError (errors.ts). Nothing logged or thrown carries keys,
- *   credentials, OTPs or answers.
+ *   credentials, OTPs or answers. Verify's own message on a failure is logged, redacted.
+ * - A tolerant reader (validate.ts): an unknown enum value, a missing non-essential field
+ *   or an id off its inferred pattern is drift, not failure: the answer is used, the drift
+ *   is counted (onDrift) and logged at warn once per (operation, kind, pointer) per
+ *   interval, with the value's JSON type and never the value. Drift never reaches the
+ *   circuit breaker, which only sees thrown VerifyErrors.
  */
 import createClient from 'openapi-fetch';
 import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 import type { components, operations, paths } from '../../../generated/verify.js';
 import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } from './errors.js';
-import { responseValidators } from './validate.js';
+import { responseValidators, type ContractDrift, type DriftKind } from './validate.js';
 import { currentVerifyDeadline } from './deadline.js';
 
 export { VerifyError, type VerifyErrorKind } from './errors.js';
 
+/**
+ * A value Verify sent that the spec's enum does not list. The tolerant reader lets it
+ * through (see validate.ts), so an enum field the domain branches on is typed
+ * `Known | UnknownEnumValue`: narrow with the isKnown… guards below, then switch
+ * exhaustively over the known values (tsc names a value the spec adds and the code lacks).
+ */
+export type UnknownEnumValue = string & { readonly __unknownEnumValue: true };
+
+type Tolerant<T, K extends keyof T> = Omit<T, K> & { [P in K]: T[P] | UnknownEnumValue };
+
+export type VerifySessionStatus = components['schemas']['session']['status'];
+export type VerifyTransferStatus = components['schemas']['transfer']['status'];
+export type VerifyVerificationStatus = components['schemas']['verification']['status'];
+export type VerifyAccountType = components['schemas']['bank_account']['type'];
+
 export type VerifyBank = components['schemas']['bank'];
-export type VerifySession = components['schemas']['session'];
-export type VerifyBankAccount = components['schemas']['bank_account'];
-export type VerifyTransfer = components['schemas']['transfer'];
-export type VerifyVerification = components['schemas']['verification'];
+export type VerifyVerification = Tolerant<components['schemas']['verification'], 'status'>;
+export type VerifySession = Omit<Tolerant<components['schemas']['session'], 'status'>, 'verification'> & {
+  verification?: VerifyVerification;
+};
+export type VerifyBankAccount = Tolerant<components['schemas']['bank_account'], 'type'>;
+export type VerifyTransfer = Omit<Tolerant<components['schemas']['transfer'], 'status'>, 'verification'> & {
+  verification?: VerifyVerification;
+};
+export type VerifyErrorBody = components['schemas']['error'];
 export type VerifyCreateSessionRequest = components['schemas']['create_session_request'];
 export type VerifyVerificationRequest = components['schemas']['verification_request'];
 
@@ -70,7 +95,42 @@ export interface VerifyClientOptions {
   headers?: (operation: VerifyOperation) => Record<string, string> | undefined;
   /** Size of the keep-alive pool to Verify (default 64). */
   connections?: number;
+  /** Called for every drift in an answer (metrics). Must not throw; if it does, it is ignored. */
+  onDrift?: (event: VerifyDriftEvent) => void;
+  /** A drift (operation, kind, pointer) is logged at most once per this interval (default 10 min). */
+  driftLogIntervalMs?: number;
 }
+
+/** An answer departed from spec/verify.yaml in a way the connector tolerates. */
+export interface VerifyDriftEvent extends ContractDrift {
+  operation: VerifyOperation;
+}
+export type { ContractDrift, DriftKind };
+
+/**
+ * The enum values the connector knows, spelled out so that tsc fails here (naming the
+ * value) when spec/verify.yaml adds one: `exhaustive<T>()(...)` accepts the list only
+ * when it covers T.
+ */
+function exhaustive<T extends string>() {
+  return <const V extends readonly T[]>(
+    ...values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : { missing: Exclude<T, V[number]> })
+  ): readonly T[] => values;
+}
+export const VERIFY_TRANSFER_STATUSES = exhaustive<VerifyTransferStatus>()('initial', 'pending_verification', 'succeeded', 'failed');
+export const VERIFY_SESSION_STATUSES = exhaustive<VerifySessionStatus>()('initial', 'pending_verification', 'connected', 'failed', 'completed');
+export const VERIFY_VERIFICATION_STATUSES = exhaustive<VerifyVerificationStatus>()('initial', 'retry', 'succeeded', 'failed');
+export const VERIFY_ACCOUNT_TYPES = exhaustive<VerifyAccountType>()('current', 'savings');
+
+const isIn =
+  <T extends string>(values: readonly T[]) =>
+  (value: T | UnknownEnumValue): value is T =>
+    (values as readonly string[]).includes(value);
+/** False for a status the spec does not list: for money that means "outcome unknown". */
+export const isKnownTransferStatus = isIn(VERIFY_TRANSFER_STATUSES);
+export const isKnownSessionStatus = isIn(VERIFY_SESSION_STATUSES);
+export const isKnownVerificationStatus = isIn(VERIFY_VERIFICATION_STATUSES);
+export const isKnownAccountType = isIn(VERIFY_ACCOUNT_TYPES);
 
 export type VerificationTarget = { type: 'session'; sessionId: string } | { type: 'transfer'; transferId: string };
 
@@ -102,11 +162,13 @@ const PROTECTED_HEADERS = new Set(['authorization', 'content-type', 'content-len
 const RETRY_STATUSES = new Set([502, 503, 504]);
 const NETWORK_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
+// The prefixes are in Verify's examples; the length of 12 is inferred (spec: x-inferred), so
+// ids are only held to what keeps a path segment safe.
 const ID_PATTERNS = {
-  session: /^ses_[A-Za-z0-9]{12}$/,
-  transfer: /^tr_[A-Za-z0-9]{12}$/,
-  verification: /^vrf_[A-Za-z0-9]{12}$/,
-  bank_account: /^ba_[A-Za-z0-9]{12}$/,
+  session: /^ses_[A-Za-z0-9]{1,64}$/,
+  transfer: /^tr_[A-Za-z0-9]{1,64}$/,
+  verification: /^vrf_[A-Za-z0-9]{1,64}$/,
+  bank_account: /^ba_[A-Za-z0-9]{1,64}$/,
 } as const;
 
 type Auth = 'secret' | 'public';
@@ -136,7 +198,9 @@ interface RawResult<T> {
   response: Response;
 }
 
-type AttemptResult<T> = { ok: true; data: T; status: number } | { ok: false; error: VerifyError; status?: number };
+type AttemptResult<T> =
+  | { ok: true; data: T; status: number; drift: ContractDrift[] }
+  | { ok: false; error: VerifyError; status?: number };
 
 export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
   const timeoutMs = options.timeoutMs;
@@ -144,6 +208,30 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
   const retries = Math.max(0, Math.floor(options.retries ?? 2));
   const logger = options.logger;
   const validators = responseValidators();
+  const driftLogIntervalMs = options.driftLogIntervalMs ?? 10 * 60_000;
+  /** (operation, kind, pointer) -> when it was last logged. */
+  const driftLogged = new Map<string, number>();
+
+  function reportDrift(operation: VerifyOperation, drift: ContractDrift[]): void {
+    for (const d of drift) {
+      try {
+        options.onDrift?.({ operation, ...d });
+      } catch {
+        // metrics must never break a call
+      }
+      const key = `${operation} ${d.kind} ${d.pointer}`;
+      const now = Date.now();
+      const last = driftLogged.get(key);
+      if (last !== undefined && now - last < driftLogIntervalMs) continue;
+      if (driftLogged.size >= 1_000) driftLogged.clear(); // bounded: pointers come from the spec, but be safe
+      driftLogged.set(key, now);
+      // the value's JSON type only: the value may be personal
+      logger?.warn(
+        { operation, drift: d.kind, pointer: d.pointer, valueType: d.valueType },
+        'verify answer departs from spec/verify.yaml (tolerated)',
+      );
+    }
+  }
 
   const agent = new Agent({
     connections: options.connections ?? 64,
@@ -219,9 +307,9 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
           ...(spec.sensitive ?? []),
         ]));
       }
-      const violation = validators.check(spec.operation, result.data);
-      if (violation) return fail('contract', violation);
-      return { ok: true, data: result.data as T, status };
+      const checked = validators.check(spec.operation, result.data);
+      if (checked.violation) return fail('contract', checked.violation);
+      return { ok: true, data: result.data as T, status, drift: checked.drift };
     } catch (error) {
       if (timedOut) return fail('timeout', `no complete answer within ${limitMs} ms`);
       if (error instanceof SyntaxError && status !== undefined && status >= 200 && status < 300) {
@@ -259,6 +347,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
 
       if (result.ok) {
         logger?.debug(fields, 'verify call ok');
+        if (result.drift.length) reportDrift(spec.operation, result.drift);
         return result.data;
       }
 
@@ -284,7 +373,9 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
         attempts,
       });
       const level = error.kind === 'rejected' ? 'info' : error.kind === 'contract' ? 'error' : 'warn';
-      logger?.[level]({ ...fields, kind: error.kind, detail: error.detail }, 'verify call failed');
+      // Verify's message says why it refused (e.g. a new required field); it is scrubbed of
+      // the call's secrets and redacted of personal-looking data (errors.ts)
+      logger?.[level]({ ...fields, kind: error.kind, detail: error.detail, verifyMessage: error.verifyMessage }, 'verify call failed');
       throw final;
     }
   }

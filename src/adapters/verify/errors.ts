@@ -89,7 +89,7 @@ export function verifyMessageOf(body: unknown, sensitive: readonly string[]): st
   if (typeof body !== 'object' || body === null) return undefined;
   const message = (body as { message?: unknown }).message;
   if (typeof message !== 'string' || message.length === 0) return undefined;
-  let text = scrub(message, sensitive);
+  let text = redactPersonal(scrub(message, sensitive));
   // strip control characters so the message is safe in one log line
   text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   if (text.length > VERIFY_MESSAGE_MAX) text = `${text.slice(0, VERIFY_MESSAGE_MAX - 1)}…`;
@@ -102,4 +102,16 @@ export function scrub(text: string, sensitive: readonly string[]): string {
   const values = [...new Set(sensitive.filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
   for (const value of values) out = out.split(value).join('[redacted]');
   return out;
+}
+
+/**
+ * Verify echoes request data in some messages ("invalid iban AE07…"): anything that looks
+ * like an e-mail address, an IBAN or a long number (account, card, phone) is replaced, so
+ * the message can be logged.
+ */
+export function redactPersonal(text: string): string {
+  return text
+    .replace(/[^\s@"'<>()]+@[^\s@"'<>()]+\.[A-Za-z]{2,}/g, '[email]')
+    .replace(/\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g, '[iban]')
+    .replace(/\d[\d -]{6,}\d/g, '[number]');
 }

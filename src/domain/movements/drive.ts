@@ -4,11 +4,11 @@
  * reconciliation, on any instance) works on a movement at a time. States: status.ts.
  */
 import type { Movement, MovementPatch } from '../../adapters/store/store.js';
-import type { VerifyTransfer } from '../../adapters/verify/client.js';
+import { isKnownSessionStatus, isKnownTransferStatus, type VerifyTransfer } from '../../adapters/verify/client.js';
 import { currentVerifyDeadline } from '../../adapters/verify/deadline.js';
 import type { DomainContext } from '../context.js';
 import { newId } from '../crypto.js';
-import { inProgress } from '../errors.js';
+import { DomainError, inProgress } from '../errors.js';
 import { pendingFrom } from '../otp.js';
 import { credentialsOf } from '../sessions.js';
 import { toDomainError } from '../verify-errors.js';
@@ -109,13 +109,26 @@ export async function advance(ctx: DomainContext, start: Movement, owner: string
         const credentials = await credentialsFor(ctx, m);
         if (!credentials) return finish(ctx, m, 'cancelled', { failure_reason: 'sign-in ended before the movement was sent' });
         const session = await ctx.verify.login(m.verify_session_id!, credentials);
-        if (session.status === 'connected') {
-          m = await update(ctx, m, { status: 'logged_in' });
-        } else if (session.status === 'pending_verification' && session.verification) {
-          const pending = pendingFrom(session.verification, { type: 'session', sessionId: session.id });
-          return update(ctx, m, { status: 'awaiting_login_otp', pending_json: JSON.stringify(pending), otp_attempts: 0, otp_started_at: ctx.now() });
-        } else {
-          return finish(ctx, m, 'failed', { failure_reason: 'the bank refused the sign-in' });
+        const status = session.status;
+        // a status the spec does not list: no verdict (the movement stays resumable)
+        if (!isKnownSessionStatus(status)) throw unreadable('the sign-in');
+        switch (status) {
+          case 'connected':
+            m = await update(ctx, m, { status: 'logged_in' });
+            break;
+          case 'pending_verification':
+            if (session.verification) {
+              const pending = pendingFrom(session.verification, { type: 'session', sessionId: session.id });
+              return update(ctx, m, { status: 'awaiting_login_otp', pending_json: JSON.stringify(pending), otp_attempts: 0, otp_started_at: ctx.now() });
+            }
+            return finish(ctx, m, 'failed', { failure_reason: 'the bank refused the sign-in' });
+          case 'initial':
+          case 'failed':
+          case 'completed':
+            // no transfer exists yet under this session: nothing can have moved
+            return finish(ctx, m, 'failed', { failure_reason: 'the bank refused the sign-in' });
+          default:
+            throw new Error(`unhandled session status ${status satisfies never}`);
         }
         break;
       }
@@ -170,6 +183,12 @@ export async function findSessionTransfer(ctx: DomainContext, sessionId: string)
 export async function applyTransfer(ctx: DomainContext, m: Movement, transfer: VerifyTransfer): Promise<Movement> {
   const ids = { verify_transfer_id: transfer.id, verify_reference_id: transfer.reference_id ?? null, verify_status: transfer.status as string };
   const status = transfer.status;
+  if (!isKnownTransferStatus(status)) {
+    // A status Verify added since spec/verify.yaml: the outcome is unknown, never success or
+    // failure; the movement stays pending and reconciliation asks again.
+    ctx.log.warn({ movement: m.id, verify_transfer: transfer.id }, 'Verify answered a transfer status this connector does not know; outcome unknown');
+    return update(ctx, m, { ...ids, status: 'transfer_requested' });
+  }
   switch (status) {
     case 'succeeded':
       return finish(ctx, m, 'processed', ids);
@@ -184,9 +203,12 @@ export async function applyTransfer(ctx: DomainContext, m: Movement, transfer: V
     case 'initial':
       return update(ctx, m, { ...ids, status: 'transfer_requested' });
     default:
-      // A status Verify added since spec/verify.yaml (tsc names this line when the spec
-      // gains one): the outcome is unknown, never success or failure; reconciliation asks again.
-      ctx.log.warn({ movement: m.id, verify_transfer: transfer.id }, 'Verify answered a transfer status this connector does not know; outcome unknown');
-      return update(ctx, m, { ...ids, status: 'transfer_requested', verify_status: String(status satisfies never) });
+      // tsc names this line when spec/verify.yaml gains a transfer status
+      throw new Error(`unhandled transfer status ${status satisfies never}`);
   }
+}
+
+/** Verify answered with a status spec/verify.yaml does not list: no verdict can be drawn from it. */
+export function unreadable(what: string): DomainError {
+  return new DomainError('upstream_error', `The bank answered ${what} in an unexpected way; retry the same request shortly`);
 }
