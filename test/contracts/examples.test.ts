@@ -143,7 +143,7 @@ function collect(spec: LoadedSpec) {
   return { cases: [...cases.values()], missing, unused, problems };
 }
 
-for (const api of ['kasisto', 'verify'] as const) {
+for (const api of ['kasisto', 'verify', 'operator'] as const) {
   describe(`${api} examples`, () => {
     const spec = loadSpec(api);
     const { cases, missing, unused, problems } = collect(spec);

@@ -77,6 +77,7 @@ export interface LoadedSpec {
 const SPEC_FILES: Record<string, string> = {
   kasisto: 'spec/kasisto.yaml',
   verify: 'spec/verify.yaml',
+  operator: 'spec/operator.yaml',
 };
 
 export function escapePointerToken(token: string): string {
