@@ -17,7 +17,8 @@ api="${1:-}"
 case "$api" in
   kasisto) spec=spec/kasisto.yaml; port="${2:-4010}" ;;
   verify)  spec=spec/verify.yaml;  port="${2:-4011}" ;;
-  *) echo "usage: bash scripts/mock.sh kasisto|verify [PORT]" >&2; exit 2 ;;
+  operator) spec=spec/operator.yaml; port="${2:-4012}" ;; # under /operator/v1 (npm run mock:operator)
+  *) echo "usage: bash scripts/mock.sh kasisto|verify|operator [PORT]" >&2; exit 2 ;;
 esac
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/mock-${api}.XXXXXX")"
