@@ -81,6 +81,12 @@ export function buildPain001(input: Pain001Input): string {
     if (problem) throw new SettlementError(problem.kind, `${field}: ${problem.message}`, `${field}.destination.iban`);
   });
 
+  // DecimalNumber allows 18 digits in all: a sum beyond that cannot be written exactly.
+  const total = sumAcrossCurrencies(obligations);
+  if (total.replace('.', '').replace(/^0+/, '').length > 18) {
+    throw new SettlementError('invalid_batch', `obligations: the control sum ${total} has more than 18 digits; split the batch`, 'obligations');
+  }
+
   const byCurrency = new Map<string, Obligation[]>();
   for (const o of obligations) byCurrency.set(o.currency, [...(byCurrency.get(o.currency) ?? []), o]);
   const currencies = [...byCurrency.keys()].sort();
@@ -93,7 +99,7 @@ export function buildPain001(input: Pain001Input): string {
     el('MsgId', msgId),
     el('CreDtTm', isoDateTime(input.createdAt)),
     el('NbOfTxs', String(obligations.length)),
-    el('CtrlSum', sumAcrossCurrencies(obligations)),
+    el('CtrlSum', total),
     `<InitgPty>${el('Nm', debtorName)}</InitgPty>`,
     '</GrpHdr>',
   ];

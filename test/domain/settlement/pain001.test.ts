@@ -1,5 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { currencyExponent } from '../../../src/domain/money.js';
 import { buildPain001, escapeXml, payoutProblem, PAIN001_NAMESPACE } from '../../../src/domain/settlement/pain001.js';
 import { isRestrictedLatin, requireIdentifier, toRestrictedLatin } from '../../../src/domain/settlement/charset.js';
 import { SettlementError } from '../../../src/domain/settlement/errors.js';
@@ -160,5 +162,46 @@ describe('restricted character set', () => {
 
   it('escapes XML specials', () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
+  });
+});
+
+describe('pain.001 sums and counts (property)', () => {
+  it('every block and the header add up exactly from minor units, and amounts read back to them', () => {
+    const currencies = ['AED', 'USD', 'BHD', 'JPY', 'KWD'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ currency: fc.constantFrom(...currencies), amount: fc.integer({ min: 1, max: 10 ** 13 }) }), { minLength: 1, maxLength: 40 }),
+        (drafts) => {
+          const obligations = drafts.map((d, i) => obligation({ id: `ob-${i}`, currency: d.currency, amount_minor: d.amount }));
+          const d = parse(buildPain001({ batch: { id: 'bt-0001' }, obligations, debtor, createdAt }));
+          const toMinor = (text: string, ccy: string) => {
+            const [int, frac = ''] = text.split('.');
+            expect(frac.length).toBe(currencyExponent(ccy));
+            return BigInt(int! + frac);
+          };
+          const blocks = d.CstmrCdtTrfInitn.PmtInf as { PmtInfId: string; NbOfTxs: string; CtrlSum: string; CdtTrfTxInf: { PmtId: { EndToEndId: string }; Amt: { InstdAmt: { '#text': string; '@Ccy': string } } }[] }[];
+          const expected = [...new Set(drafts.map((x) => x.currency))].sort();
+          expect(blocks.map((b) => b.PmtInfId)).toEqual(expected.map((c) => `bt-0001-${c}`));
+          let headerSum = 0n; // at 3 decimals, the largest exponent present here
+          for (const [i, ccy] of expected.entries()) {
+            const mine = obligations.filter((o) => o.currency === ccy);
+            const block = blocks[i]!;
+            expect(block.NbOfTxs).toBe(String(mine.length));
+            const sum = mine.reduce((acc, o) => acc + BigInt(o.amount_minor), 0n);
+            expect(toMinor(block.CtrlSum, ccy)).toBe(sum);
+            expect(block.CdtTrfTxInf.map((t) => [t.PmtId.EndToEndId, toMinor(t.Amt.InstdAmt['#text'], t.Amt.InstdAmt['@Ccy'])])).toEqual(mine.map((o) => [o.id, BigInt(o.amount_minor)]));
+            headerSum += sum * 10n ** BigInt(Math.max(...expected.map(currencyExponent)) - currencyExponent(ccy));
+          }
+          expect(d.CstmrCdtTrfInitn.GrpHdr.NbOfTxs).toBe(String(drafts.length));
+          expect(BigInt(d.CstmrCdtTrfInitn.GrpHdr.CtrlSum.replace('.', ''))).toBe(headerSum);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a control sum beyond 18 digits', () => {
+    const big = Array.from({ length: 120 }, (_, i) => obligation({ id: `ob-${i}`, currency: 'BHD', amount_minor: Number.MAX_SAFE_INTEGER }));
+    expect(errorOf(() => buildPain001({ batch: { id: 'bt-0001' }, obligations: big, debtor, createdAt })).message).toMatch(/more than 18 digits/);
   });
 });
