@@ -15,8 +15,16 @@ export type SettlementErrorKind =
   | 'fx_rate_missing'
   /** FX_RATES_FILE cannot be read or one of its entries is invalid. */
   | 'fx_rates_invalid'
-  /** A converted amount does not fit in a safe integer of minor units. */
-  | 'amount_out_of_range';
+  /** A converted amount or a total does not fit in a safe integer of minor units. */
+  | 'amount_out_of_range'
+  /** An obligation named in a request does not exist. */
+  | 'obligation_unknown'
+  /** An obligation named for a batch is not due (already batched, paid or returned). */
+  | 'not_due'
+  /** No payable due obligation matches a batch request. */
+  | 'nothing_to_batch'
+  /** Two-person rule: the key that created a batch tried to mark it paid. */
+  | 'four_eyes';
 
 export class SettlementError extends Error {
   override readonly name = 'SettlementError';
