@@ -6,16 +6,21 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { components } from '../../../generated/operator.js';
 import type { MovementStatus } from '../../../src/adapters/store/schema.js';
+import type { ReconciliationCounts, ReconciliationKind } from '../../../src/domain/settlement/reconciliation.js';
+import type { BatchTotal } from '../../../src/domain/settlement/batching.js';
 import type { ObligationDestination, ObligationFx, ObligationState } from '../../../src/domain/settlement/types.js';
 
 type Schemas = components['schemas'];
 
 describe('operator contract ↔ settlement domain types', () => {
-  it('agree on states, destinations and FX fields', () => {
+  it('agree on states, destinations, FX fields, reconciliation kinds and counts, batch totals', () => {
     expectTypeOf<Schemas['obligation_state']>().toEqualTypeOf<ObligationState>();
     expectTypeOf<Schemas['movement_status']>().toEqualTypeOf<MovementStatus>();
     expectTypeOf<Schemas['destination']['kind']>().toEqualTypeOf<ObligationDestination['kind']>();
     expectTypeOf<keyof Schemas['fx']>().toEqualTypeOf<keyof ObligationFx>();
+    expectTypeOf<Schemas['reconciliation_kind']>().toEqualTypeOf<ReconciliationKind>();
+    expectTypeOf<Schemas['reconciliation_report']['counts']>().toEqualTypeOf<ReconciliationCounts>();
+    expectTypeOf<Schemas['batch_total']>().toEqualTypeOf<BatchTotal>();
     expectTypeOf<Exclude<keyof Schemas['obligation'], 'paid_at' | 'created_at'>>().toEqualTypeOf<
       Exclude<keyof import('../../../src/domain/settlement/types.js').Obligation, 'paid_at' | 'created_at'>
     >();
