@@ -58,7 +58,8 @@ export interface paths {
         /**
          * List movements
          * @description Newest first. `username` is turned into its pseudonym (same as `user_id`); giving
-         *     both answers 400.
+         *     both answers 400. The username is not stored, and the access log leaves it out of
+         *     the logged URL.
          */
         get: operations["listMovements"];
         put?: never;
