@@ -6,6 +6,7 @@
 #
 #   bash scripts/mock.sh kasisto [PORT] [--revision REV]  # default 4010, under /api (npm run mock:kasisto)
 #   bash scripts/mock.sh verify  [PORT]                   # default 4011                (npm run mock:verify)
+#   bash scripts/mock.sh operator [PORT]                  # default 4012, under /operator/v1 (npm run mock:operator)
 #
 # --revision chooses the Kasisto revision: spec/kasisto/REV.yaml (1.0, 1.0-final, 1.2, 1.3;
 # default 1.0), e.g. `npm run mock:kasisto -- --revision 1.3`.
@@ -18,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage="usage: bash scripts/mock.sh kasisto [PORT] [--revision 1.0|1.0-final|1.2|1.3] | verify [PORT]"
+usage="usage: bash scripts/mock.sh kasisto [PORT] [--revision 1.0|1.0-final|1.2|1.3] | verify [PORT] | operator [PORT]"
 api="${1:-}"
 [ $# -gt 0 ] && shift
 revision=""
@@ -38,9 +39,10 @@ case "$api" in
       echo "mock: no Kasisto revision '${revision}' (have: $(ls spec/kasisto | sed -n 's/\.yaml$//p' | tr '\n' ' '))" >&2
       exit 2
     fi ;;
-  verify)
+  verify|operator)
     [ -z "$revision" ] || { echo "mock: --revision applies to kasisto only" >&2; exit 2; }
-    spec=spec/verify.yaml; port="${port_arg:-4011}" ;;
+    if [ "$api" = verify ]; then spec=spec/verify.yaml; port="${port_arg:-4011}"
+    else spec=spec/operator.yaml; port="${port_arg:-4012}"; fi ;; # operator: under /operator/v1 (npm run mock:operator)
   *) echo "$usage" >&2; exit 2 ;;
 esac
 

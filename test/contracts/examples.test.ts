@@ -143,7 +143,7 @@ function collect(spec: LoadedSpec) {
   return { cases: [...cases.values()], missing, unused, problems };
 }
 
-for (const api of [...KASISTO_REVISIONS.map((rev) => `kasisto-${rev}`), 'verify']) {
+for (const api of [...KASISTO_REVISIONS.map((rev) => `kasisto-${rev}`), 'verify', 'operator']) {
   describe(`${api} examples`, () => {
     const spec = loadSpec(api);
     const { cases, missing, unused, problems } = collect(spec);

@@ -87,6 +87,7 @@ const SPEC_FILES: Record<string, string> = {
   kasisto: 'spec/kasisto/1.0.yaml',
   verify: 'spec/verify.yaml',
   ...Object.fromEntries(KASISTO_REVISIONS.map((rev) => [`kasisto-${rev}`, `spec/kasisto/${rev}.yaml`])),
+  operator: 'spec/operator.yaml',
 };
 
 export function escapePointerToken(token: string): string {
