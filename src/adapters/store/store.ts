@@ -333,8 +333,8 @@ export class Store {
           .where((eb) =>
             eb.or([
               eb.and([eb('status', 'not in', TERMINAL_STATUSES), eb('created_at', '>=', openSince)]),
-              // a transfer exists at Verify whose outcome we do not know yet: a retry is this movement, whatever its age
-              eb.and([eb('status', 'in', OUTCOME_UNKNOWN_STATUSES), eb('verify_transfer_id', 'is not', null)]),
+              // Verify may hold a transfer whose outcome we do not know yet: a retry is this movement, whatever its age
+              eb('status', 'in', OUTCOME_UNKNOWN_STATUSES),
               eb('completed_at', '>=', retryWindowStart),
             ]),
           )

@@ -7,12 +7,14 @@ import { IdempotencyConflict, type Movement } from '../../adapters/store/store.j
 import { ownAccounts, accountName, type OwnAccount } from '../accounts.js';
 import type { DomainContext } from '../context.js';
 import { fingerprint, newId } from '../crypto.js';
-import { invalidField, otpRequired } from '../errors.js';
+import { inProgress, invalidField, otpRequired } from '../errors.js';
 import { findPayee } from '../directory-queries.js';
 import { isCurrencyCode, toMinorUnits } from '../money.js';
 import { challengeOf, parsePending } from '../otp.js';
 import type { Caller } from '../sessions.js';
+import { toDomainError } from '../verify-errors.js';
 import { driveWithLease, leaseMs, newLeaseOwner, openSince } from './drive.js';
+import { endAwaiting } from './otp.js';
 import { isAwaitingOtp, isTerminal, publicStatus, type PublicMovementStatus } from './status.js';
 
 export interface MovementRequest {
@@ -51,6 +53,11 @@ export async function requestMovement(ctx: DomainContext, caller: Caller, reques
   // validated (/validate_otp looks for the caller's own login's movement).
   if (!recorded.created && movement.grant_id !== caller.grant.id && !isTerminal(movement.status)) {
     movement = await ctx.store.updateMovement(movement.id, { grant_id: caller.grant.id }, ctx.now());
+  }
+  // Retried after its one-time password ran out: the answer may have reached Verify with its
+  // reply lost, so Verify settles it before the platform is asked for a code again.
+  if (!recorded.created && isAwaitingOtp(movement.status) && movement.otp_started_at !== null && ctx.now() - movement.otp_started_at > ctx.config.otpWindowSeconds * 1000) {
+    movement = await settleExpiredWait(ctx, movement, owner);
   }
   return answer(await driveWithLease(ctx, movement, owner));
 }
@@ -168,4 +175,19 @@ async function resolveDestination(ctx: DomainContext, caller: Caller, request: M
   const payee = await findPayee(ctx, caller.grant.user_id, id);
   if (!payee) throw invalidField(field, request.kind === 'transfer' ? 'is neither another account of the customer nor a known payee' : 'is not a known payee');
   return { type: 'payee' as const, id: payee.payee_id, name: payee.name, iban: payee.iban ?? null, category: payee.category ?? 'payments' };
+}
+
+/** Ends an expired OTP wait under the movement's lease (Verify asked first, see endAwaiting). */
+async function settleExpiredWait(ctx: DomainContext, movement: Movement, owner: string): Promise<Movement> {
+  const now = ctx.now();
+  if (!(await ctx.store.claimMovement(movement.id, owner, now, now + leaseMs(ctx)))) throw inProgress();
+  try {
+    const current = (await ctx.store.getMovement(movement.id)) ?? movement;
+    if (isAwaitingOtp(current.status)) await endAwaiting(ctx, current, 'one-time password expired');
+    return (await ctx.store.getMovement(movement.id)) ?? current;
+  } catch (error) {
+    throw toDomainError(error);
+  } finally {
+    await ctx.store.releaseMovement(movement.id, owner).catch(() => {});
+  }
 }
