@@ -62,7 +62,9 @@ describe.each(stores)('on $name', ({ database }) => {
       expect(res.statusCode, res.body).toBe(200);
       return res.json();
     };
-    const today = () => (dateTimes(revision) ? new Date().toISOString() : new Date().toISOString().slice(0, 10));
+    /** Today as the revision types the `date` of a transfer or payment (1.0-final's payment `date` stays a date). */
+    const today = (kind: 'transfer' | 'payment' = 'transfer') =>
+      dateTimes(revision) && !(revision === '1.0-final' && kind === 'payment') ? new Date().toISOString() : new Date().toISOString().slice(0, 10);
 
     it('signs in (credentials as this revision sends them) and refuses bad ones', async () => {
       const { userId, token } = await signIn('test');
@@ -180,10 +182,30 @@ describe.each(stores)('on $name', ({ database }) => {
         expect(after.find((a) => a.account_id === usd.account_id)).toHaveProperty('fcy_currency_code', 'USD');
       }
       if (dateTimes(revision)) {
+          // 1.0-final's start_date is a date (Kasisto's format), from 1.2 on a date-time
         const ranged = await call('transactions', { user_id: userId, start_date: revision === '1.0-final' ? today().slice(0, 10) : today() }, { token: newToken });
         expect(ranged.statusCode, ranged.body).toBe(200);
         expect(ranged.json()).toHaveLength(2);
       }
+    });
+
+    it.runIf(revision !== '1.0')('chains verifications: the questions challenge as question_1, question_2 in meta', async () => {
+      const { userId, token } = await signIn('test_transfer_otp');
+      const [aed] = (await accountsOf(token, userId)).filter((a) => currencyOf(a) === 'AED');
+      const body = { user_id: userId, payee_id: 'payee_dewa', source_account_id: aed!.account_id, amount: 1, date: today('payment') };
+      expect((await call('payment', body, { token })).statusCode).toBe(450);
+      const first = await call('validate_otp', { user_id: userId, otp: '12345' }, { token });
+      expect(first.statusCode, first.body).toBe(200);
+      const t2 = first.json().token as string;
+      const questions = await call('payment', body, { token: t2 });
+      expect(questions.statusCode).toBe(450);
+      const meta = questions.json().meta as { name: string; value: string }[];
+      expect(meta[0]).toEqual({ name: 'otp_type', value: 'questions' });
+      expect(meta.filter((p) => /^question_\d$/.test(p.name)).map((p) => p.name)).toEqual(['question_1', 'question_2']);
+      const second = await call('validate_otp', { user_id: userId, otp: 'ruby\nvim' }, { token: t2 });
+      expect(second.statusCode, second.body).toBe(200);
+      const done = await call('payment', body, { token: second.json().token });
+      expect(done.json()).toMatchObject({ status: 'processed' });
     });
 
     it.runIf(revision === '1.2' || revision === '1.3')('checks a transfer\'s user_id against the token', async () => {
