@@ -182,7 +182,7 @@ describe.each(stores)('on $name', ({ database }) => {
         expect(after.find((a) => a.account_id === usd.account_id)).toHaveProperty('fcy_currency_code', 'USD');
       }
       if (dateTimes(revision)) {
-          // 1.0-final's start_date is a date (Kasisto's format), from 1.2 on a date-time
+        // 1.0-final's start_date is a date (Kasisto's format), from 1.2 on a date-time
         const ranged = await call('transactions', { user_id: userId, start_date: revision === '1.0-final' ? today().slice(0, 10) : today() }, { token: newToken });
         expect(ranged.statusCode, ranged.body).toBe(200);
         expect(ranged.json()).toHaveLength(2);
