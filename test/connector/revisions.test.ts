@@ -187,6 +187,14 @@ describe.each(stores)('on $name', ({ database }) => {
         expect(ranged.statusCode, ranged.body).toBe(200);
         expect(ranged.json()).toHaveLength(2);
       }
+      if (revision === '1.2' || revision === '1.3') {
+        // Kasisto's own samples write the offset without a colon
+        const sample = await call('transactions', { user_id: userId, start_date: '2016-01-30T00:00:00.000+0000' }, { token: newToken });
+        expect(sample.statusCode, sample.body).toBe(200);
+        expect(sample.json()).toHaveLength(2);
+        const future = await call('transactions', { user_id: userId, start_date: '2999-01-30T00:00:00Z' }, { token: newToken });
+        expect(future.json()).toEqual([]);
+      }
     });
 
     it.runIf(revision !== '1.0')('chains verifications: the questions challenge as question_1, question_2 in meta', async () => {
