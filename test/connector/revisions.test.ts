@@ -233,6 +233,73 @@ describe.each(stores)('on $name', ({ database }) => {
       else expect(res.json().display_message_id).toBe('account_not_found');
     });
 
+    it('refuses bad input with a 400 naming the field and records nothing', async () => {
+      const { userId, token } = await signIn('test');
+      const accounts = await accountsOf(token, userId);
+      const aed = accounts.find((a) => currencyOf(a) === 'AED')!;
+      const usd = accounts.find((a) => currencyOf(a) === 'USD')!;
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ source_account_id: aed.account_id, dest_account_id: aed.account_id, amount: 1 }, /^dest_account_id/],
+        [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 0 }, /^amount/],
+        [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 0.001 }, /^amount/],
+        [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: '1' }, /^amount/],
+        [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 1, currency_code: 'USD' }, /^currency_code/],
+        [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 1, date: dateTimes(revision) ? '2999-01-01T00:00:00Z' : '2999-01-01' }, /^date/],
+        [{ source_account_id: aed.account_id, dest_account_id: usd.account_id, amount: 1, date: dateTimes(revision) ? '2020-01-15' : '2020-01-15T00:00:00Z' }, /^date/],
+        [{ dest_account_id: usd.account_id, amount: 1 }, /^source_account_id/],
+      ];
+      for (const [body, field] of cases) {
+        const res = await call('transfer', { user_id: userId, ...body }, { token });
+        expect(res.statusCode, JSON.stringify(body)).toBe(400);
+        expect(res.json().message, JSON.stringify(body)).toMatch(field);
+      }
+      expect((await call('transactions', { user_id: userId }, { token })).json()).toEqual([]);
+    });
+
+    it('answers 200 failed when the bank declines the transfer', async () => {
+      const { userId, token } = await signIn('test_transfer_failure');
+      const [src, dst] = await accountsOf(token, userId);
+      const res = await call('transfer', { user_id: userId, source_account_id: src!.account_id, dest_account_id: dst!.account_id, amount: 1 }, { token });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().status).toBe('failed');
+    });
+
+    it('counts wrong one-time passwords: 451, 451, then 453 and the payment is cancelled', async () => {
+      const { userId, token } = await signIn('test_transfer_otp');
+      const [aed] = (await accountsOf(token, userId)).filter((a) => currencyOf(a) === 'AED');
+      const body = { user_id: userId, payee_id: 'payee_salik', source_account_id: aed!.account_id, amount: 0.5 };
+      expect((await call('payment', body, { token })).statusCode).toBe(450);
+      expect((await call('validate_otp', { user_id: userId, otp: '0000' }, { token })).statusCode).toBe(451);
+      expect((await call('validate_otp', { user_id: userId, otp: '0000' }, { token })).statusCode).toBe(451);
+      const last = await call('validate_otp', { user_id: userId, otp: '0000' }, { token });
+      expect(last.statusCode).toBe(453);
+      if (revision !== '1.0') expect(last.json().display_message_id).toBe('otp_too_many_failures');
+      const after = await accountsOf(token, userId);
+      expect(after.find((a) => a.account_id === aed!.account_id)!.current_balance).toBe(aed!.current_balance);
+    });
+
+    it('asks for the sign-in one-time password before data operations (test_otp)', async () => {
+      const { userId, token } = await signIn('test_otp');
+      const gated = await call('accounts', { user_id: userId }, { token });
+      expect(gated.statusCode).toBe(450);
+      const ok = await call('validate_otp', { user_id: userId, otp: '1234' }, { token });
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(await accountsOf(ok.json().token, userId)).toHaveLength(3);
+    });
+
+    it('honours Idempotency-Key: the same key returns the same payment', async () => {
+      const { userId, token } = await signIn('test');
+      const [aed] = (await accountsOf(token, userId)).filter((a) => currencyOf(a) === 'AED');
+      const body = { user_id: userId, payee_id: 'payee_du', source_account_id: aed!.account_id, amount: 1 };
+      const key = { token, 'idempotency-key': `k-${revision}` };
+      const a = await call('payment', body, key);
+      const b = await call('payment', body, key);
+      expect(a.json().payment_id).toBe(b.json().payment_id);
+      const changed = await call('payment', { ...body, amount: 2 }, key);
+      expect(changed.statusCode).toBe(400);
+      expect(changed.json().message).toMatch(/^Idempotency-Key/);
+    });
+
     it('answers customer, payees, merchants and categories', async () => {
       const { userId, token } = await signIn('test');
       const customer = await call('customer', revision === '1.3' ? { meta: [] } : { user_id: userId }, { token });
