@@ -328,5 +328,11 @@ describe.each(stores)('on $name', ({ database }) => {
         expect(noSecret.statusCode).toBe(401);
       }
     });
+
+    it.runIf(revision === '1.3')('takes /bank_locations without a token, checks one when sent, and /interaction with none', async () => {
+      expect((await call('bank_locations', {})).statusCode).toBe(501);
+      expect((await call('bank_locations', {}, { token: 'x'.repeat(43) })).statusCode).toBe(403);
+      expect((await call('interaction', { interaction_type: 'USER_INPUT', request_text: 'hi' })).statusCode).toBe(501);
+    });
   });
 });
