@@ -78,7 +78,6 @@ function displayMessageIdOf(code: string, message: string): string | undefined {
   }
 }
 
-
 /** Kasisto's statuses for the domain's failures (450–453 are Kasisto's OTP flow). */
 export const STATUS_OF: Record<DomainErrorKind, number> = {
   invalid_request: 400,

@@ -6,14 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
 import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
+import { KASISTO_API_REVISIONS, type KasistoRevision } from '../../src/config.js';
+import { KASISTO_REVISIONS } from '../helpers/spec.js';
 import { strictCalls, strictKasistoSpec } from './contract.js';
 
 const stores = [
   { name: 'SQLite', database: async () => undefined },
   ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
 ];
-const REVISIONS = ['1.0', '1.0-final', '1.2', '1.3'] as const;
-type Revision = (typeof REVISIONS)[number];
+const REVISIONS = KASISTO_API_REVISIONS;
+type Revision = KasistoRevision;
 
 /** What changes between the revisions, as the tests need it. */
 const metaCredentials = (r: Revision) => r === '1.2' || r === '1.3';
@@ -21,6 +23,10 @@ const requiredHeaders = (r: Revision) => r === '1.2' || r === '1.3';
 const dateTimes = (r: Revision) => r !== '1.0';
 
 type Json = Record<string, any>;
+
+it('serves every revision that has a spec (a spec without runtime support fails here)', () => {
+  expect([...KASISTO_API_REVISIONS].sort()).toEqual([...KASISTO_REVISIONS]);
+});
 
 it('the strict contract refuses a property the revision does not define', () => {
   const account = { account_id: 'acct_1', account_number: '****1234', current_balance: 1 };
