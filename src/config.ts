@@ -4,12 +4,21 @@
  * Every setting is documented in .env.example and the README.
  */
 import { Ajv } from 'ajv';
+import { isCurrencyCode } from './domain/money.js';
+
+/** The Kasisto contract revisions the connector can serve (spec/kasisto/<revision>.yaml), one per deployment. */
+export const KASISTO_API_REVISIONS = ['1.0', '1.0-final', '1.2', '1.3'] as const;
+export type KasistoRevision = (typeof KASISTO_API_REVISIONS)[number];
 
 export interface Config {
   nodeEnv: string;
   port: number;
   host: string;
   basePath: string;
+  /** The Kasisto revision this deployment speaks (its spec, handlers and error bodies). */
+  kasistoApiRevision: KasistoRevision;
+  /** The bank's default currency: 1.3 gives balances in it (foreign ones in fcy_*). */
+  defaultCurrency: string;
   /** Accepted Kasisto secrets; more than one during a rotation. Empty → a dev secret is made. */
   kasistoSecrets: string[];
   verifyBaseUrl: string | undefined;
@@ -77,6 +86,8 @@ const envSchema = {
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     BASE_PATH: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)*$', default: '/api' },
     KASISTO_SECRET: { type: 'string', default: '' },
+    KASISTO_API_REVISION: { type: 'string', enum: [...KASISTO_API_REVISIONS], default: '1.0' },
+    KASISTO_DEFAULT_CURRENCY: { type: 'string', pattern: '^[A-Z]{3}$', default: 'AED' },
     VERIFY_BASE_URL: { type: 'string', pattern: '^https?://' },
     VERIFY_SECRET_KEY: { type: 'string', pattern: '^sk_' },
     VERIFY_PUBLIC_KEY: { type: 'string', pattern: '^pk_' },
@@ -151,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: v.PORT,
     host: v.HOST,
     basePath: v.BASE_PATH,
+    kasistoApiRevision: v.KASISTO_API_REVISION,
+    defaultCurrency: v.KASISTO_DEFAULT_CURRENCY,
     kasistoSecrets: String(v.KASISTO_SECRET)
       .split(',')
       .map((s) => s.trim())
@@ -217,6 +230,7 @@ function crossChecks(c: Config): string[] {
       problems.push('CREDENTIALS_KEY must be 32 bytes (64 hex characters or base64)');
     }
   }
+  if (!isCurrencyCode(c.defaultCurrency)) problems.push('KASISTO_DEFAULT_CURRENCY must be an active ISO 4217 currency code');
   if (c.tokenIdleTtlSeconds > c.tokenAbsoluteTtlSeconds) problems.push('TOKEN_IDLE_TTL_SECONDS must not exceed TOKEN_ABSOLUTE_TTL_SECONDS');
   // Node refuses to create a server whose header limit exceeds its whole-request limit.
   if (c.headersTimeoutMs > c.requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');

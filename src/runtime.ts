@@ -15,6 +15,7 @@ import { withCircuitBreaker, type CircuitBreaker } from './adapters/verify/circu
 import { deriveKeys, newId, type Keys } from './domain/crypto.js';
 import type { DomainContext, Logger } from './domain/context.js';
 import { loadDirectory } from './domain/directory.js';
+import { developmentRates } from './domain/fx.js';
 import { reconcile } from './domain/movements/reconcile.js';
 import type { Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
@@ -126,6 +127,8 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     log: silentLogger,
     instanceId: newId('inst'),
     now: Date.now,
+    // development pegs until the operator's FX_RATES_FILE loader lands (see domain/fx.ts)
+    rates: developmentRates,
   };
   // build() points ctx.log at the app's logger, scoped to the current request
   const app = await build({ config, ctx, logger: options.logger, https: options.https ?? null, metrics });

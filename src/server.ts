@@ -22,9 +22,9 @@ async function main(): Promise<void> {
   const address = await connector.app.listen({ host: config.host, port: config.port });
   if (config.nodeEnv === 'production') {
     // production output is JSON log lines only (Fastify has logged the address already)
-    connector.app.log.info({ address, base_path: config.basePath, tls: Boolean(https) }, 'Kasisto connector started');
+    connector.app.log.info({ address, base_path: config.basePath, kasisto_api_revision: config.kasistoApiRevision, tls: Boolean(https) }, 'Kasisto connector started');
   } else {
-    const lines = [`Kasisto connector listening on ${address}${config.basePath}`];
+    const lines = [`Kasisto connector listening on ${address}${config.basePath} (Kasisto API ${config.kasistoApiRevision})`];
     if (connector.sandboxUrl) lines.push(`Verify: embedded sandbox at ${connector.sandboxUrl} (set VERIFY_BASE_URL for a real Verify)`);
     // Development only: the operator needs the generated secret to call the API.
     if (connector.devSecret) lines.push(`Development secret (send it as the 'secret' header): ${connector.devSecret}`);

@@ -3,6 +3,7 @@ import type { Store } from '../adapters/store/store.js';
 import type { VerifyClient } from '../adapters/verify/client.js';
 import type { Keys } from './crypto.js';
 import type { Directory } from './directory.js';
+import type { ExchangeRates } from './fx.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -29,6 +30,8 @@ export interface DomainSettings {
   tokenIdleTtlSeconds: number;
   tokenAbsoluteTtlSeconds: number;
   tokenRotationGraceSeconds: number;
+  /** The bank's default currency (KASISTO_DEFAULT_CURRENCY): balances in it where a contract wants one currency. */
+  defaultCurrency?: string;
 }
 
 export interface DomainContext {
@@ -41,4 +44,6 @@ export interface DomainContext {
   /** Identifies this process for movement leases. */
   instanceId: string;
   now(): number;
+  /** The operator's exchange rates; absent, balances are not converted (see fx.ts). */
+  rates?: ExchangeRates;
 }

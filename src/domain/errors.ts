@@ -24,7 +24,9 @@ export type DomainErrorKind =
   | 'in_progress'
   | 'upstream_timeout'
   | 'upstream_unavailable'
-  | 'upstream_error';
+  | 'upstream_error'
+  /** an operation of the caller's contract the bank side cannot fulfil (Verify has nothing for it) */
+  | 'not_implemented';
 
 export interface DomainErrorDetails {
   /** the request field at fault (invalid_request) */
@@ -51,4 +53,5 @@ export const invalidField = (field: string, problem: string) => new DomainError(
 export const forbidden = (message: string) => new DomainError('forbidden', message);
 export const otpRequired = (challenge: OtpChallenge) =>
   new DomainError('otp_required', 'A one-time password is required: ask the customer and call /validate_otp', { challenge });
+export const notImplemented = () => new DomainError('not_implemented', 'This operation is not available at this bank');
 export const inProgress = (message = 'This transfer is still being processed; retry shortly') => new DomainError('in_progress', message, { retryAfterSeconds: 1 });

@@ -21,6 +21,8 @@ export interface TransactionCriteria {
   limit?: unknown;
   start_date?: unknown;
   end_date?: unknown;
+  /** Kasisto 1.3: only these entries (`<movement id>-debit|credit`, as answered) */
+  transaction_ids?: unknown;
 }
 
 /** The customer's statement: checked criteria (400 naming the field), newest first. */
@@ -35,6 +37,8 @@ export interface TransactionSearch {
   limit: number;
   /** only entries of these accounts (when account_ids was given) */
   wanted: Set<string> | undefined;
+  /** only these entries (when transaction_ids was given) */
+  wantedEntries?: Set<string>;
 }
 
 /** Checks the criteria (400 naming the field) and normalises them. */
@@ -55,17 +59,21 @@ function transactionSearch(userId: string, criteria: TransactionCriteria): Trans
     limit: cappedLimit,
   };
   const wanted = accountIds && accountIds.length > 0 ? new Set(accountIds) : undefined;
-  return { query, limit: cappedLimit, wanted };
+  const transactionIds = transactionIdsOf(criteria.transaction_ids);
+  if (transactionIds === undefined) return { query, limit: cappedLimit, wanted };
+  // an entry id names its movement: read only those movements
+  const movementIds = [...new Set(transactionIds.map((id) => id.replace(/-(debit|credit)$/, '')))];
+  return { query: { ...query, movementIds }, limit: cappedLimit, wanted, wantedEntries: new Set(transactionIds) };
 }
 
 /** The entries of a checked search, newest first. */
 async function findTransactions(ctx: DomainContext, search: TransactionSearch): Promise<Transaction[]> {
   const rows = await ctx.store.listLedger(search.query);
-  const { wanted } = search;
+  const { wanted, wantedEntries } = search;
   const entries: Transaction[] = [];
   for (const movement of rows) {
     for (const entry of entriesOf(movement)) {
-      if (!wanted || wanted.has(entry.account_id ?? '')) entries.push(entry);
+      if ((!wanted || wanted.has(entry.account_id ?? '')) && (!wantedEntries || wantedEntries.has(entry.transaction_id ?? ''))) entries.push(entry);
     }
   }
   return entries.slice(0, search.limit);
@@ -78,6 +86,15 @@ function accountIdsOf(value: unknown): string[] | undefined {
   if (value.some((id) => id.includes('\u0000'))) throw invalidField('account_ids', 'must not contain NUL characters');
   const distinct = [...new Set(value)];
   if (distinct.length > MAX_ACCOUNT_IDS) throw invalidField('account_ids', `must name at most ${MAX_ACCOUNT_IDS} accounts`);
+  return distinct;
+}
+
+function transactionIdsOf(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((id): id is string => typeof id === 'string')) throw invalidField('transaction_ids', 'must be an array of transaction_id strings');
+  if (value.some((id) => id.includes('\u0000'))) throw invalidField('transaction_ids', 'must not contain NUL characters');
+  const distinct = [...new Set(value)];
+  if (distinct.length > MAX_ACCOUNT_IDS) throw invalidField('transaction_ids', `must name at most ${MAX_ACCOUNT_IDS} transactions`);
   return distinct;
 }
 

@@ -1,17 +1,18 @@
 /**
  * The connector as a Fastify plugin plus `build()`, which the server, the tests and the
- * benchmarks share. Routes come from spec/kasisto/1.0.yaml through fastify-openapi-glue, one
- * handler per operationId (src/routes/); who may call is src/http/auth.ts; failures become
- * the spec's error body in src/http/error-handler.ts.
+ * benchmarks share. Routes come from the spec of the Kasisto revision served
+ * (spec/kasisto/<KASISTO_API_REVISION>.yaml) through fastify-openapi-glue, one handler per
+ * operationId (src/routes/, src/routes/revisions/); who may call is src/http/auth.ts;
+ * failures become that revision's error body in src/http/error-handler.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
-import type { Config } from '../config.js';
+import type { Config, KasistoRevision } from '../config.js';
 import type { DomainContext } from '../domain/context.js';
-import { serviceHandlers } from '../routes/index.js';
+import { serviceHandlersFor } from '../routes/index.js';
 import { Metrics } from '../observability/metrics.js';
 import { appendRouteHook, observability } from '../observability/plugin.js';
 import { RequestContext } from '../observability/request-context.js';
@@ -24,7 +25,10 @@ import { lazyChildLogger } from './logging/request-logger.js';
 import { operationRules } from './operation-rules.js';
 import { securityHeaders } from './security-headers.js';
 
-export const KASISTO_SPEC = fileURLToPath(new URL('../../spec/kasisto/1.0.yaml', import.meta.url));
+/** The contract of a Kasisto revision: routes, validation and operation rules come from it. */
+export const kasistoSpec = (revision: KasistoRevision): string => fileURLToPath(new URL(`../../spec/kasisto/${revision}.yaml`, import.meta.url));
+/** Revision 1.0's contract (the default). */
+export const KASISTO_SPEC = kasistoSpec('1.0');
 
 export interface ConnectorOptions {
   config: Config;
@@ -39,8 +43,12 @@ export interface ConnectorOptions {
 export const connector = fp(
   async function connector(app: FastifyInstance, { config, ctx }: ConnectorOptions) {
     const apiPrefix = `${config.basePath}/`;
-    const rules = operationRules(KASISTO_SPEC);
+    const revision = config.kasistoApiRevision;
+    const spec = kasistoSpec(revision);
+    const rules = operationRules(spec);
     const auth = authHooks(config, ctx);
+    // error bodies speak the revision served (error-handler.ts reads it)
+    app.decorate('kasistoRevision', revision);
 
     app.decorateRequest('caller', undefined);
 
@@ -59,8 +67,18 @@ export const connector = fp(
       const id = typeof operationId === 'string' ? operationId : '';
       route.config = { ...route.config, mayAskOtp: rules.mayAskOtp.has(id) };
       appendRouteHook(route, 'onRequest', auth.guard(rules.needsToken.has(id)));
+      const required = rules.requiredHeaders.get(id);
+      if (required && required.length > 0) appendRouteHook(route, 'onRequest', requireHeaders(required));
       if (rules.needsToken.has(id)) {
+        // Kasisto 1.3's exception table: a missing token is 401 (an unknown or expired one stays 403)
+        if (revision === '1.3') appendRouteHook(route, 'preValidation', tokenPresent);
         appendRouteHook(route, 'preValidation', auth.checkToken(rules.answersOtp.has(id)));
+        appendRouteHook(route, 'onSend', auth.passToken);
+      } else if (rules.mayTakeToken.has(id)) {
+        // an optional token (1.3 /bank_locations): checked like everywhere else when sent
+        const check = auth.checkToken(false);
+        const whenSent: Hook = (request, reply, done) => (request.headers.token === undefined ? done() : check(request, reply, done));
+        appendRouteHook(route, 'preValidation', whenSent);
         appendRouteHook(route, 'onSend', auth.passToken);
       }
     });
@@ -71,13 +89,36 @@ export const connector = fp(
     // No glue securityHandlers: both schemes are checked earlier by auth's hooks (the secret
     // before the body is read, the token before validation).
     await app.register(openapiGlue, {
-      specification: KASISTO_SPEC,
+      specification: spec,
       prefix: config.basePath,
-      serviceHandlers: serviceHandlers(ctx),
+      serviceHandlers: serviceHandlersFor(revision, ctx),
     });
   },
   { name: 'kasisto-connector', fastify: '5.x' },
 );
+
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void;
+
+/**
+ * Headers the revision requires (1.2/1.3: `Date`, `request_id`): a request without one
+ * answers 400 naming it. `Date` is not compared with the clock (Kasisto gives no tolerance).
+ */
+function requireHeaders(names: readonly string[]): Hook {
+  const lower = names.map((name) => [name, name.toLowerCase()] as const);
+  return (request, _reply, done) => {
+    for (const [name, key] of lower) {
+      const value = request.headers[key];
+      if (typeof value !== 'string' || value.length === 0) return done(new ApiError(400, 'invalid_request', `${name}: header is required`));
+    }
+    done();
+  };
+}
+
+const tokenPresent: Hook = (request, _reply, done) => {
+  const token = request.headers.token;
+  if (typeof token !== 'string' || token.length === 0) return done(new ApiError(401, 'unauthorized', 'The token header is missing'));
+  done();
+};
 
 export interface BuildOptions {
   config: Config;

@@ -5,10 +5,16 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KasistoRevision } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { ApiError, toApiError } from './errors.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Kasisto revision served (decorated by the connector plugin); error bodies speak it. */
+    kasistoRevision?: KasistoRevision;
+  }
+
   interface FastifyContextConfig {
     /** The operation's contract lists 450: a pending one-time password may be asked for. */
     mayAskOtp?: boolean;
@@ -29,7 +35,7 @@ export function routedPath(request: FastifyRequest): string {
 
 export function sendApiError(reply: FastifyReply, error: ApiError): void {
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
-  reply.code(error.statusCode).send(error.toBody());
+  reply.code(error.statusCode).send(error.bodyFor(reply.server?.kasistoRevision ?? '1.0'));
 }
 
 /**
@@ -40,7 +46,7 @@ function fromDomain(error: DomainError, request: FastifyRequest): ApiError {
   if (error.kind === 'otp_required' && !request.routeOptions.config.mayAskOtp) {
     return new ApiError(403, 'forbidden', 'Complete the one-time password step first (/validate_otp)');
   }
-  return toApiError(error);
+  return toApiError(error, request.server.kasistoRevision);
 }
 
 export function sendError(error: FastifyError & { errors?: unknown[] }, request: FastifyRequest, reply: FastifyReply): void {

@@ -11,8 +11,11 @@ interface MovementBody {
   date?: unknown;
 }
 
-/** Asks the domain for a transfer or a payment; `destination` is dest_account_id or payee_id. */
-export function moveMoney(ctx: DomainContext, request: FastifyRequest<{ Body: MovementBody | undefined }>, kind: 'transfer' | 'payment', destination: unknown): Promise<MovementAnswer> {
+/**
+ * Asks the domain for a transfer or a payment; `destination` is dest_account_id or payee_id.
+ * `date` is the requested day, YYYY-MM-DD (a revision whose `date` is a date-time passes its day).
+ */
+export function moveMoney(ctx: DomainContext, request: FastifyRequest<{ Body: MovementBody | undefined }>, kind: 'transfer' | 'payment', destination: unknown, date: unknown = request.body?.date): Promise<MovementAnswer> {
   const body = request.body;
   return requestMovement(ctx, callerOf(request), {
     kind,
@@ -20,7 +23,7 @@ export function moveMoney(ctx: DomainContext, request: FastifyRequest<{ Body: Mo
     destination,
     amount: body?.amount,
     currency_code: body?.currency_code,
-    date: body?.date,
+    date,
     idempotencyKey: request.headers['idempotency-key'],
   });
 }

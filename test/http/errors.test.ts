@@ -24,6 +24,7 @@ const EVERY_KIND: Record<DomainErrorKind, true> = {
   upstream_timeout: true,
   upstream_unavailable: true,
   upstream_error: true,
+  not_implemented: true,
 };
 const KINDS = Object.keys(EVERY_KIND) as DomainErrorKind[];
 

@@ -13,6 +13,8 @@ export type { Grant, Movement, MovementPatch, NewMovement, Payee, Profile } from
 export interface LedgerQuery {
   userId: string;
   accountIds?: string[];
+  /** only these movements (an empty list: none) */
+  movementIds?: string[];
   /** inclusive, epoch ms */
   from?: number;
   /** exclusive, epoch ms */
@@ -460,7 +462,7 @@ export class Store {
   async listLedger(query: LedgerQuery): Promise<readonly LedgerRow[]> {
     // the version first, then the rows: rows are never kept under a version newer than they are
     const version = await this.ledgerVersion(query.userId);
-    const key = JSON.stringify([query.userId, query.accountIds ? [...query.accountIds].sort() : null, query.from ?? null, query.to ?? null, query.limit]);
+    const key = JSON.stringify([query.userId, query.accountIds ? [...query.accountIds].sort() : null, query.movementIds ? [...query.movementIds].sort() : null, query.from ?? null, query.to ?? null, query.limit]);
     const kept = this.ledgerPages.get(key, version);
     if (kept !== undefined) return kept;
     const rows = Object.freeze(await this.readLedger(query));
@@ -477,6 +479,10 @@ export class Store {
     if (query.accountIds && query.accountIds.length > 0) {
       const ids = query.accountIds;
       q = q.where((eb) => eb.or([eb('source_account_id', 'in', ids), eb.and([eb('dest_type', '=', 'account'), eb('dest_id', 'in', ids)])]));
+    }
+    if (query.movementIds) {
+      if (query.movementIds.length === 0) return [];
+      q = q.where('id', 'in', query.movementIds);
     }
     if (query.from !== undefined) q = q.where('created_at', '>=', query.from);
     if (query.to !== undefined) q = q.where('created_at', '<', query.to);

@@ -14,6 +14,8 @@ export const REDACTED_PATHS = [
   'headers.token',
   'body.password',
   'body.otp',
+  // Kasisto 1.2/1.3 send the /token credentials as meta name/value pairs
+  'body.meta',
   'password',
   'otp',
   'secret',
