@@ -27,3 +27,13 @@ export function moveMoney(ctx: DomainContext, request: FastifyRequest<{ Body: Mo
     idempotencyKey: request.headers['idempotency-key'],
   });
 }
+
+/** /transfer's answer, the same shape in every revision. */
+export function transferAnswer(result: MovementAnswer) {
+  return { transfer_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
+}
+
+/** /payment's answer, the same shape in every revision. */
+export function paymentAnswer(result: MovementAnswer) {
+  return { payment_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
+}

@@ -16,7 +16,7 @@ import { getCustomer } from '../getCustomer.js';
 import { moveMoney } from '../movement.js';
 import type { HandlersOf, OperationsOf } from '../types.js';
 import { validateOtp } from '../validateOtp.js';
-import { accountWithTransferFlags, categoryWithMeta, dayOf, laterTransaction, merchantWithMeta, payeeWithMeta } from './common.js';
+import { accountWithTransferFlags, categoryWithMeta, datedPayment, datedTransfer, dayOf, laterTransaction, merchantWithMeta, payeeWithMeta } from './common.js';
 
 export function handlers10Final(ctx: DomainContext): HandlersOf<OperationsOf<'1.0-final'>> {
   return {
@@ -40,11 +40,7 @@ export function handlers10Final(ctx: DomainContext): HandlersOf<OperationsOf<'1.
       const entries = await statementOf(ctx, callerOf(request).grant.user_id, { account_ids, limit, start_date, end_date });
       return entries.map(laterTransaction);
     },
-    createTransfer: async (request) => {
-      const body = request.body;
-      const result = await moveMoney(ctx, request, 'transfer', body?.dest_account_id, dayOf('date', body?.date));
-      return { transfer_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
-    },
+    createTransfer: datedTransfer(ctx),
     listPayees: async (request) => (await payeesOf(ctx, callerOf(request).grant.user_id)).map(payeeWithMeta),
     listMerchants: async (request) => (await merchantsOf(ctx, callerOf(request).grant.user_id)).map(merchantWithMeta),
     listCategories: async () => ctx.directory.categories.map(categoryWithMeta),

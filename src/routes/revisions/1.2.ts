@@ -15,7 +15,7 @@ import { getCustomer } from '../getCustomer.js';
 import { moveMoney } from '../movement.js';
 import type { HandlersOf, OperationsOf } from '../types.js';
 import { validateOtp } from '../validateOtp.js';
-import { accountWithTransferFlags, categoryWithMeta, credentialsFromMeta, dayOf, laterTransaction, merchantWithMeta, payeeWithMeta } from './common.js';
+import { accountWithTransferFlags, categoryWithMeta, credentialsFromMeta, datedPayment, datedTransfer, dayOf, laterSearch, laterTransaction, merchantWithMeta, payeeWithMeta } from './common.js';
 
 export function handlers12(ctx: DomainContext): HandlersOf<OperationsOf<'1.2'>> {
   return {
@@ -32,21 +32,9 @@ export function handlers12(ctx: DomainContext): HandlersOf<OperationsOf<'1.2'>> 
       const wanted = request.body?.account_id;
       return (await ownAccounts(ctx, callerOf(request))).filter((a) => wanted === undefined || a.accountId === wanted).map(accountWithTransferFlags);
     },
-    searchTransactions: async (request) => {
-      const { account_ids, limit, start_date, end_date } = request.body ?? {};
-      const criteria = { account_ids, limit, start_date: dayOf('start_date', start_date), end_date: dayOf('end_date', end_date) };
-      return (await statementOf(ctx, callerOf(request).grant.user_id, criteria)).map(laterTransaction);
-    },
-    createTransfer: async (request) => {
-      const body = request.body;
-      const result = await moveMoney(ctx, request, 'transfer', body?.dest_account_id, dayOf('date', body?.date));
-      return { transfer_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
-    },
-    createPayment: async (request) => {
-      const body = request.body;
-      const result = await moveMoney(ctx, request, 'payment', body?.payee_id, dayOf('date', body?.date));
-      return { payment_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
-    },
+    searchTransactions: laterSearch(ctx),
+    createTransfer: datedTransfer(ctx),
+    createPayment: datedPayment(ctx),
     listPayees: async (request) => (await payeesOf(ctx, callerOf(request).grant.user_id)).map(payeeWithMeta),
     listMerchants: async (request) => (await merchantsOf(ctx, callerOf(request).grant.user_id)).map(merchantWithMeta),
     listCategories: async () => ctx.directory.categories.map(categoryWithMeta),

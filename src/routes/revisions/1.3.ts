@@ -19,7 +19,7 @@ import { validateOtp as submitOtp } from '../../domain/validate-otp.js';
 import { callerOf } from '../caller.js';
 import { moveMoney } from '../movement.js';
 import type { HandlersOf, OperationsOf } from '../types.js';
-import { account13, categoryWithMeta, credentialsFromMeta, dayOf, laterTransaction, merchantWithMeta, payee13 } from './common.js';
+import { account13, categoryWithMeta, credentialsFromMeta, datedPayment, datedTransfer, dayOf, laterSearch, laterTransaction, merchantWithMeta, payee13 } from './common.js';
 
 export function handlers13(ctx: DomainContext): HandlersOf<OperationsOf<'1.3'>> {
   const unavailable = async (): Promise<never> => {
@@ -42,21 +42,9 @@ export function handlers13(ctx: DomainContext): HandlersOf<OperationsOf<'1.3'>> 
       return { user_id: userId, token, meta: [] };
     },
     listAccounts: async (request) => (await ownAccounts(ctx, callerOf(request))).map((a) => account13(ctx, a)),
-    searchTransactions: async (request) => {
-      const { account_ids, limit, start_date, end_date, transaction_ids } = request.body ?? {};
-      const criteria = { account_ids, limit, transaction_ids, start_date: dayOf('start_date', start_date), end_date: dayOf('end_date', end_date) };
-      return (await statementOf(ctx, callerOf(request).grant.user_id, criteria)).map(laterTransaction);
-    },
-    createTransfer: async (request) => {
-      const body = request.body;
-      const result = await moveMoney(ctx, request, 'transfer', body?.dest_account_id, dayOf('date', body?.date));
-      return { transfer_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
-    },
-    createPayment: async (request) => {
-      const body = request.body;
-      const result = await moveMoney(ctx, request, 'payment', body?.payee_id, dayOf('date', body?.date));
-      return { payment_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
-    },
+    searchTransactions: laterSearch(ctx),
+    createTransfer: datedTransfer(ctx),
+    createPayment: datedPayment(ctx),
     listPayees: async (request) => (await payeesOf(ctx, callerOf(request).grant.user_id)).map(payee13),
     listMerchants: async (request) => (await merchantsOf(ctx, callerOf(request).grant.user_id)).map(merchantWithMeta),
     listCategories: async () => ctx.directory.categories.map(categoryWithMeta),

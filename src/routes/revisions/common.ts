@@ -12,6 +12,10 @@ import type { DomainContext } from '../../domain/context.js';
 import { invalidField } from '../../domain/errors.js';
 import type { DirectoryPayee } from '../../domain/directory.js';
 import { fromMinorUnits } from '../../domain/money.js';
+import { searchTransactions as statementOf } from '../../domain/ledger.js';
+import { callerOf } from '../caller.js';
+import { moveMoney, paymentAnswer, transferAnswer } from '../movement.js';
+import type { FastifyRequest } from 'fastify';
 
 export type NameValue = c13['schemas']['name_value_pair'];
 
@@ -180,3 +184,22 @@ export function merchantWithMeta(m: c10['schemas']['merchant']) {
 export function categoryWithMeta(c: c10['schemas']['category']) {
   return { category_id: c.category_id, name: c.name, alias: c.alias ?? [], meta: [] as NameValue[] };
 }
+
+type DatedBody = { source_account_id?: unknown; amount?: unknown; currency_code?: unknown; date?: unknown; dest_account_id?: unknown; payee_id?: unknown };
+
+/** /transfer of the revisions whose `date` is a date-time: the domain gets its UTC day. */
+export const datedTransfer = (ctx: DomainContext) => async (request: FastifyRequest<{ Body: DatedBody | undefined }>) =>
+  transferAnswer(await moveMoney(ctx, request, 'transfer', request.body?.dest_account_id, dayOf('date', request.body?.date)));
+
+/** /payment of the revisions whose `date` is a date-time. */
+export const datedPayment = (ctx: DomainContext) => async (request: FastifyRequest<{ Body: DatedBody | undefined }>) =>
+  paymentAnswer(await moveMoney(ctx, request, 'payment', request.body?.payee_id, dayOf('date', request.body?.date)));
+
+type LaterSearchBody = { account_ids?: unknown; limit?: unknown; start_date?: unknown; end_date?: unknown; transaction_ids?: unknown };
+
+/** /transactions of the revisions whose date bounds are date-times (1.3 adds transaction_ids). */
+export const laterSearch = (ctx: DomainContext) => async (request: FastifyRequest<{ Body: LaterSearchBody | undefined }>) => {
+  const { account_ids, limit, start_date, end_date, transaction_ids } = request.body ?? {};
+  const criteria = { account_ids, limit, transaction_ids, start_date: dayOf('start_date', start_date), end_date: dayOf('end_date', end_date) };
+  return (await statementOf(ctx, callerOf(request).grant.user_id, criteria)).map(laterTransaction);
+};
