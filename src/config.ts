@@ -4,13 +4,14 @@
  * Every setting is documented in .env.example and the README.
  */
 import { Ajv } from 'ajv';
-import { isCurrencyCode } from './domain/money.js';
+import type { DomainSettings } from './domain/context.js';
 
 /** The Kasisto contract revisions the connector can serve (spec/kasisto/<revision>.yaml), one per deployment. */
 export const KASISTO_API_REVISIONS = ['1.0', '1.0-final', '1.2', '1.3'] as const;
 export type KasistoRevision = (typeof KASISTO_API_REVISIONS)[number];
 
-export interface Config {
+/** Every setting; the domain's own are DomainSettings (src/domain/context.ts), the rest are the edge's. */
+export interface Config extends DomainSettings {
   nodeEnv: string;
   port: number;
   host: string;
@@ -24,30 +25,13 @@ export interface Config {
   verifyBaseUrl: string | undefined;
   verifySecretKey: string | undefined;
   verifyPublicKey: string | undefined;
-  verifyBankId: string;
-  verifyTimeoutMs: number;
   verifyRetries: number;
   /** Time all the Verify calls of one Kasisto request may take together. */
   verifyBudgetMs: number;
   databaseUrl: string;
   credentialsKey: string | undefined;
-  tokenIdleTtlSeconds: number;
-  tokenAbsoluteTtlSeconds: number;
-  tokenRotationGraceSeconds: number;
-  otpWindowSeconds: number;
-  otpMaxAttempts: number;
-  /** Failed passwords and one-time passwords one customer may have before being locked out. */
-  customerMaxFailures: number;
-  customerLockoutSeconds: number;
-  /** Sign-in attempts (/token) one customer may make per window, whatever the address. */
-  signInAttemptsPerWindow: number;
-  signInWindowSeconds: number;
-  /** How long reconciliation keeps asking Verify about a transfer it has no final answer for. */
-  reconcileLookbackDays: number;
-  accountsCacheSeconds: number;
   /** Reuse of a token's login read from the store, in ms (0: read every request); the cross-instance revocation delay. */
   tokenCacheMs: number;
-  retryWindowSeconds: number;
   directoryFile: string | undefined;
   bodyLimitBytes: number;
   rateLimitPerToken: number;
@@ -230,7 +214,7 @@ function crossChecks(c: Config): string[] {
       problems.push('CREDENTIALS_KEY must be 32 bytes (64 hex characters or base64)');
     }
   }
-  if (!isCurrencyCode(c.defaultCurrency)) problems.push('KASISTO_DEFAULT_CURRENCY must be an active ISO 4217 currency code');
+  if (!Intl.supportedValuesOf('currency').includes(c.defaultCurrency)) problems.push('KASISTO_DEFAULT_CURRENCY must be an ISO 4217 currency code');
   if (c.tokenIdleTtlSeconds > c.tokenAbsoluteTtlSeconds) problems.push('TOKEN_IDLE_TTL_SECONDS must not exceed TOKEN_ABSOLUTE_TTL_SECONDS');
   // Node refuses to create a server whose header limit exceeds its whole-request limit.
   if (c.headersTimeoutMs > c.requestTimeoutMs) problems.push('HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');

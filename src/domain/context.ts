@@ -21,10 +21,13 @@ export interface DomainSettings {
   accountsCacheSeconds: number;
   otpWindowSeconds: number;
   otpMaxAttempts: number;
+  /** failed passwords and one-time passwords one customer may have before being locked out */
   customerMaxFailures: number;
   customerLockoutSeconds: number;
+  /** sign-in attempts (/token) one customer may make per window, whatever the address */
   signInAttemptsPerWindow: number;
   signInWindowSeconds: number;
+  /** how long reconciliation keeps asking Verify about a transfer it has no final answer for */
   reconcileLookbackDays: number;
   retryWindowSeconds: number;
   tokenIdleTtlSeconds: number;
