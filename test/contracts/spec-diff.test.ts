@@ -152,7 +152,7 @@ describe('spec:diff --gate (CI)', () => {
 
   it('a semver spec needs a greater major: a minor bump is refused', async () => {
     const dir = copyProject();
-    const kasisto = apiOf('kasisto');
+    const kasisto = apiOf('kasisto-1.0');
     edit(dir, kasisto, (doc) => {
       doc.deleteIn(['components', 'schemas', 'account', 'properties', 'account_number']);
       doc.setIn(['info', 'version'], '1.1.0');
