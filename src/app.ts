@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
@@ -28,8 +27,9 @@ import { Metrics } from './observability/metrics.js';
 import { appendRouteHook, observability } from './observability/plugin.js';
 import { RateLimiter, type Verdict } from './rate-limit.js';
 import { RequestContext } from './observability/request-context.js';
+import { projectPath } from './paths.js';
 
-export const KASISTO_SPEC = fileURLToPath(new URL('../spec/kasisto.yaml', import.meta.url));
+export const KASISTO_SPEC = projectPath('spec', 'kasisto.yaml');
 
 /** The operationIds whose every security requirement includes the customer's `token`. */
 function tokenOperations(specFile: string): Set<string> {

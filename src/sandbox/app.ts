@@ -16,7 +16,6 @@
  * tests check every answer against the spec's response schemas.
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -29,11 +28,12 @@ import { FaultController, installFaultHooks } from './faults.js';
 import { createServiceHandlers } from './handlers/index.js';
 import { isOperationId } from './operations.js';
 import { createSecurityHandlers } from './security.js';
+import { projectPath } from '../paths.js';
 import { SandboxState } from './state.js';
 import { CallStats } from './stats.js';
 import type { OperationId } from './types.js';
 
-export const VERIFY_SPEC_PATH = fileURLToPath(new URL('../../spec/verify.yaml', import.meta.url));
+export const VERIFY_SPEC_PATH = projectPath('spec', 'verify.yaml');
 
 export interface SandboxOptions {
   /** Fastify logger option; default false (silent). */

@@ -5,14 +5,15 @@
  * wrong types, wrong `object` constants, unknown status enums and bad id patterns are not.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { projectPath } from '../../paths.js';
 
-/** spec/verify.yaml, resolved relative to this module (src/adapters/verify → repository root). */
-export const VERIFY_SPEC_URL = new URL('../../../spec/verify.yaml', import.meta.url);
+/** spec/verify.yaml of the project (found from src/ and from dist/src/ alike). */
+export const VERIFY_SPEC_URL = pathToFileURL(projectPath('spec', 'verify.yaml'));
 
 const SPEC_ID = 'https://verify.invalid/spec/verify.yaml';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
