@@ -1,0 +1,106 @@
+/**
+ * `npm start` (built server, plain node), `npm run mock:kasisto|mock:verify` (Prism) and
+ * `npm run sandbox:verify`, run as real process trees: SIGTERM or SIGINT sent to npm, to
+ * the server itself or to the whole process group ends in a graceful stop (exit 0, the
+ * server's "stopped" line) with no descendant left running and no temporary folder left.
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, send, tempDir } from '../hardening/process.js';
+import { exists, freePort, killAllTrees, startTree, waitGone, type Tree } from './tree.js';
+
+const temp = tempDir('production-processes-');
+afterAll(() => {
+  killAllTrees();
+  temp.remove();
+});
+
+let dbCount = 0;
+const serverEnv = () => ({ PORT: '0', DATABASE_URL: `sqlite:${join(temp.dir, `c${++dbCount}.db`)}`, LOG_LEVEL: 'info' });
+
+/** Signals `target` and checks the whole tree is gone afterwards; returns npm's exit. */
+async function stopAndCheck(tree: Tree, signal: NodeJS.Signals, target: 'npm' | 'group' | number) {
+  const pids = tree.descendants();
+  if (target === 'npm') process.kill(tree.child.pid!, signal);
+  else if (target === 'group') process.kill(-tree.child.pid!, signal);
+  else process.kill(target, signal);
+  const exit = await tree.exited;
+  const left = await waitGone([tree.child.pid!, ...pids.keys()]);
+  expect(left.map((pid) => `${pid} ${pids.get(pid)}`), 'processes left running').toEqual([]);
+  return { exit, pids };
+}
+
+describe('npm start', () => {
+  beforeAll(() => {
+    // A stale build is rebuilt: make dist/ older than every source, then ask for a build only.
+    spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: ROOT });
+    utimesSync(join(ROOT, 'dist/.build-stamp'), new Date(0), new Date(0));
+  }, 120_000);
+
+  it('builds when dist/ is older than a source, and not again when it is current', () => {
+    const first = spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: ROOT, encoding: 'utf8' });
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/start: building \(.* changed\)/);
+    expect(statSync(join(ROOT, 'dist/.build-stamp')).mtimeMs).toBeGreaterThan(Date.now() - 120_000);
+    expect(exists(join(ROOT, 'dist/src/server.js.map'))).toBe(true);
+    expect(exists(join(ROOT, 'dist/src/domain/default-directory.json'))).toBe(true);
+    const second = spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: ROOT, encoding: 'utf8' });
+    expect(second.status).toBe(0);
+    expect(second.stderr).not.toMatch(/building/);
+  }, 120_000);
+
+  const cases: Array<[NodeJS.Signals, 'npm' | 'group' | 'server']> = [
+    ['SIGTERM', 'npm'],
+    ['SIGINT', 'npm'],
+    ['SIGTERM', 'server'],
+    ['SIGTERM', 'group'],
+    ['SIGINT', 'group'],
+  ];
+  it.each(cases)('%s sent to %s: graceful stop, exit 0, nothing left running', async (signal, target) => {
+    const tree = startTree('npm', ['start'], serverEnv());
+    const base = (await tree.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    await tree.waitFor(/Server listening at/); // handlers are installed once listen() returned
+    expect((await send(`${base}/healthz`)).status).toBe(200);
+    const pids = tree.descendants();
+    // npm runs the start script without a shell in between, and the server under plain node
+    const server = [...pids].find(([, cmd]) => cmd.includes('dist/src/server.js'));
+    expect(server, JSON.stringify([...pids])).toBeDefined();
+    expect(server![1]).not.toMatch(/tsx/);
+    const { exit } = await stopAndCheck(tree, signal, target === 'server' ? server![0] : target);
+    expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(tree.output()).toMatch(new RegExp(`"signal":"${signal}","msg":"stopped"`));
+  }, 120_000);
+});
+
+describe('mocks and the standalone sandbox', () => {
+  it.each([
+    ['mock:kasisto', 'SIGTERM', 'npm'],
+    ['mock:verify', 'SIGINT', 'group'],
+    ['mock:kasisto', 'SIGTERM', 'group'],
+  ] as const)('npm run %s, %s sent to %s: Prism stops, its temp folder goes, exit 0', async (script, signal, target) => {
+    const port = await freePort();
+    const tree = startTree('npm', ['run', script, '--', String(port)], {});
+    await tree.waitFor(/Prism is listening on/);
+    expect((await send(`http://127.0.0.1:${port}/nowhere`)).status).toBe(404);
+    const pids = tree.descendants();
+    const tmp = [...pids.values()].map((cmd) => /(\S*\/mock-\w+\.\w+)\//.exec(cmd)?.[1]).find(Boolean);
+    if (script === 'mock:kasisto') expect(tmp && exists(tmp), 'temporary spec folder').toBe(true);
+    const { exit } = await stopAndCheck(tree, signal, target);
+    expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    if (tmp) expect(exists(tmp), `${tmp} left behind`).toBe(false);
+  }, 120_000);
+
+  it.each([
+    ['SIGTERM', 'npm'],
+    ['SIGINT', 'group'],
+  ] as const)('npm run sandbox:verify, %s sent to %s: graceful stop, exit 0', async (signal, target) => {
+    const port = await freePort();
+    const tree = startTree('npm', ['run', 'sandbox:verify'], { SANDBOX_PORT: String(port) });
+    await tree.waitFor(/Verify sandbox listening on/);
+    const { exit } = await stopAndCheck(tree, signal, target);
+    expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(tree.output()).toMatch(/shutting down/);
+  }, 120_000);
+});
