@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves one of our contracts with Prism, offline, from its named examples (static mode:
-# no --dynamic), on 127.0.0.1 only.
+# no --dynamic), on 127.0.0.1 (MOCK_HOST=0.0.0.0 in a container).
 #
 #   bash scripts/mock.sh kasisto [PORT]   # default 4010, under /api (npm run mock:kasisto)
 #   bash scripts/mock.sh verify  [PORT]   # default 4011                (npm run mock:verify)
@@ -41,7 +41,7 @@ served="$(node --input-type=module -e '
 # that SIGTERM/SIGINT reach this shell at once (bash defers traps while a foreground child
 # runs, and without a trap it would die and leave Prism running): they are passed on to
 # Prism, and the shell exits with Prism's status after it has stopped.
-node_modules/.bin/prism mock -h 127.0.0.1 -p "$port" "$served" &
+node_modules/.bin/prism mock -h "${MOCK_HOST:-127.0.0.1}" -p "$port" "$served" &
 prism=$!
 asked=0
 stop() { asked="$2"; kill -"$1" "$prism" 2>/dev/null || true; }
