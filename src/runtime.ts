@@ -18,6 +18,7 @@ import { loadDirectory } from './domain/directory.js';
 import { reconcile } from './domain/movements.js';
 import { buildSandbox, type Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
+import { stuckMovementsCounter } from './observability/stuck-movements.js';
 
 export interface Connector {
   app: FastifyInstance;
@@ -92,6 +93,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   }
 
   const metrics = new Metrics();
+  metrics.watchStuckMovements(stuckMovementsCounter(store));
   // Verify call failures are logged through ctx.log, so they carry the request_id (ctx is set below, before any call).
   const verifyLog: VerifyLogger = {
     debug: (obj, msg) => ctx.log.debug(obj, msg),
