@@ -29,7 +29,8 @@ const running = new Set<ChildProcess>();
 export function startProcess(script: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    // ENV_FILE: a developer's .env in the project root must not reach the tests' servers
+    env: { PATH: process.env['PATH'] ?? '', ENV_FILE: '/dev/null', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

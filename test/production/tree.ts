@@ -24,7 +24,7 @@ export function startTree(command: string, args: string[], env: Record<string, s
   const child = spawn(command, args, {
     cwd,
     detached: true, // its own process group, so the group can be signalled as a supervisor would
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', npm_config_update_notifier: 'false', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', npm_config_update_notifier: 'false', ENV_FILE: '/dev/null', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.add(child);
