@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # promtool for checking monitoring/alerts.yml, from Debian's prometheus package when missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 if ! command -v promtool >/dev/null; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     echo "installing promtool (Debian's prometheus package)"
