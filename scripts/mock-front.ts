@@ -32,7 +32,7 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
 import { parse } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HOST = '127.0.0.1';
+const HOST = process.env.MOCK_HOST ?? '127.0.0.1';
 const SPEC_ID = 'https://mock.invalid/spec';
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves one of our contracts with Prism, offline, from its named examples (static mode:
-# no --dynamic), on 127.0.0.1 only. Kasisto's mock is Prism behind scripts/mock-front.ts,
+# no --dynamic), on 127.0.0.1 (MOCK_HOST=0.0.0.0 in a container). Kasisto's mock is Prism behind scripts/mock-front.ts,
 # which answers refused requests (secret, token, Idempotency-Key, JSON, body) as the
 # connector does; Verify's is Prism alone.
 #
@@ -71,10 +71,20 @@ served="$(node --input-type=module -e '
   process.stdout.write(out);
 ' "$spec" "$tmp/$api.json")"
 
-# Not exec: the trap removes the temporary spec once Prism stops. Prism runs in the
-# background and we `wait` for it, so a SIGTERM to this script is handled at once (bash
-# defers traps while a foreground child runs) and passed on to Prism.
-node_modules/.bin/prism mock -h 127.0.0.1 -p "$port" "$served" &
+# Not exec: the temporary spec is removed once Prism stops. Prism runs in the background so
+# that SIGTERM/SIGINT reach this shell at once (bash defers traps while a foreground child
+# runs, and without a trap it would die and leave Prism running): they are passed on to
+# Prism, and the shell exits with Prism's status after it has stopped.
+node_modules/.bin/prism mock -h "${MOCK_HOST:-127.0.0.1}" -p "$port" "$served" &
 prism=$!
-trap 'kill -TERM "$prism" 2>/dev/null || true; wait "$prism" 2>/dev/null || true; rm -rf "$tmp"; exit 143' TERM INT
-wait "$prism"
+asked=0
+stop() { asked="$2"; kill -"$1" "$prism" 2>/dev/null || true; }
+trap 'stop TERM 143' TERM
+trap 'stop INT 130' INT
+trap 'stop HUP 129' HUP
+status=0
+# wait returns early (>128) when a trapped signal arrives: wait again until Prism is gone.
+while kill -0 "$prism" 2>/dev/null; do wait "$prism" && status=0 || status=$?; done
+# Prism has no shutdown handler: ended by the signal we passed on is a requested stop.
+[ "$asked" != 0 ] && [ "$status" = "$asked" ] && status=0
+exit "$status"

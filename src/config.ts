@@ -117,6 +117,9 @@ const envSchema = {
   },
 } as const;
 
+/** The names of every setting (for src/env-file.ts's report of where each came from). */
+export const SETTING_NAMES: readonly string[] = Object.keys(envSchema.properties);
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -19,6 +19,7 @@ import { developmentRates } from './domain/fx.js';
 import { reconcile } from './domain/movements/reconcile.js';
 import type { Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
+import { stuckMovementsCounter } from './observability/stuck-movements.js';
 
 export interface Connector {
   app: FastifyInstance;
@@ -97,6 +98,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   }
 
   const metrics = new Metrics();
+  metrics.watchStuckMovements(stuckMovementsCounter(store));
   // Verify call failures are logged through ctx.log, so they carry the request_id (ctx is set below, before any call).
   const verifyLog: VerifyLogger = {
     debug: (obj, msg) => ctx.log.debug(obj, msg),

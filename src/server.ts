@@ -3,12 +3,15 @@
  * SIGINT stop it gracefully (no new connections, requests in flight finish, store closed).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, SETTING_NAMES, type Config } from './config.js';
+import { describeSources, loadEnvFile } from './env-file.js';
 import { startConnector } from './runtime.js';
 
 async function main(): Promise<void> {
   let config: Config;
+  let settings: string;
   try {
+    settings = describeSources(loadEnvFile(SETTING_NAMES));
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -19,18 +22,7 @@ async function main(): Promise<void> {
   }
   const https = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } : null;
   const connector = await startConnector(config, { https });
-  const address = await connector.app.listen({ host: config.host, port: config.port });
-  if (config.nodeEnv === 'production') {
-    // production output is JSON log lines only (Fastify has logged the address already)
-    connector.app.log.info({ address, base_path: config.basePath, kasisto_api_revision: config.kasistoApiRevision, tls: Boolean(https) }, 'Kasisto connector started');
-  } else {
-    const lines = [`Kasisto connector listening on ${address}${config.basePath} (Kasisto API ${config.kasistoApiRevision})`];
-    if (connector.sandboxUrl) lines.push(`Verify: embedded sandbox at ${connector.sandboxUrl} (set VERIFY_BASE_URL for a real Verify)`);
-    // Development only: the operator needs the generated secret to call the API.
-    if (connector.devSecret) lines.push(`Development secret (send it as the 'secret' header): ${connector.devSecret}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
-  }
-
+  // Before listen: a SIGTERM that arrives while it starts is a graceful stop too.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -54,6 +46,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  const address = await connector.app.listen({ host: config.host, port: config.port });
+  if (config.nodeEnv === 'production') {
+    // production output is JSON log lines only (Fastify has logged the address already)
+    connector.app.log.info({ address, base_path: config.basePath, kasisto_api_revision: config.kasistoApiRevision, tls: Boolean(https), settings }, 'Kasisto connector started');
+  } else {
+    const lines = [`Kasisto connector listening on ${address}${config.basePath} (Kasisto API ${config.kasistoApiRevision})`, settings];
+    if (connector.sandboxUrl) lines.push(`Verify: embedded sandbox at ${connector.sandboxUrl} (set VERIFY_BASE_URL for a real Verify)`);
+    // Development only: the operator needs the generated secret to call the API.
+    if (connector.devSecret) lines.push(`Development secret (send it as the 'secret' header): ${connector.devSecret}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
 }
 
 main().catch((error) => {

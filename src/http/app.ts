@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import openapiGlue from 'fastify-openapi-glue';
+import { projectPath } from '../paths.js';
 import type { Config, KasistoRevision } from '../config.js';
 import type { DomainContext } from '../domain/context.js';
 import { serviceHandlersFor } from '../routes/index.js';
@@ -26,7 +27,7 @@ import { operationRules } from './operation-rules.js';
 import { securityHeaders } from './security-headers.js';
 
 /** The contract of a Kasisto revision: routes, validation and operation rules come from it. */
-export const kasistoSpec = (revision: KasistoRevision): string => fileURLToPath(new URL(`../../spec/kasisto/${revision}.yaml`, import.meta.url));
+export const kasistoSpec = (revision: KasistoRevision): string => projectPath('spec', 'kasisto', `${revision}.yaml`);
 /** Revision 1.0's contract (the default). */
 export const KASISTO_SPEC = kasistoSpec('1.0');
 

@@ -53,8 +53,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly reconciliationMismatches = new Counter({
+    name: 'connector_reconciliation_mismatches_total',
+    help: 'Movements whose ledger record and Verify disagree, found by reconciliation',
+    registers: [this.registry],
+  });
+
+  /** Counts stuck movements when scraped (see watchStuckMovements); none until one is set. */
+  private stuckMovements: (() => Promise<number>) | undefined;
+
   constructor() {
     this.circuit.set(0);
+    const metrics = this;
+    new Gauge({
+      name: 'connector_movements_stuck_in_flight',
+      help: 'Movements in a non-final, non-OTP state not updated for longer than the stuck threshold (read from the store at scrape time)',
+      registers: [this.registry],
+      async collect() {
+        if (metrics.stuckMovements) this.set(await metrics.stuckMovements());
+      },
+    });
+  }
+
+  /** For reconciliation: a movement whose record and Verify's answer disagree. */
+  recordReconciliationMismatch(count = 1): void {
+    this.reconciliationMismatches.inc(count);
+  }
+
+  /** The source of connector_movements_stuck_in_flight (src/observability/stuck-movements.ts). */
+  watchStuckMovements(count: () => Promise<number>): void {
+    this.stuckMovements = count;
   }
 
   /** Counts the requests of one operation (made once per route, called once per request). */

@@ -15,7 +15,9 @@
  * 500, a single `answers=ruby` → `["ruby"]`). Responses are plain JSON.stringify; the
  * tests check every answer against the spec's response schemas.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
@@ -33,7 +35,18 @@ import { SandboxState } from './state.js';
 import { CallStats } from './stats.js';
 import type { OperationId } from './types.js';
 
-export const VERIFY_SPEC_PATH = fileURLToPath(new URL('../../spec/verify.yaml', import.meta.url));
+/**
+ * spec/verify.yaml of the project this file runs in (src/sandbox/ under tsx, dist/src/sandbox/
+ * once built): the first folder above holding it. The sandbox finds it itself: it imports
+ * nothing of the connector.
+ */
+export const VERIFY_SPEC_PATH = (() => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'spec', 'verify.yaml');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error('spec/verify.yaml not found above the sandbox');
+  }
+})();
 
 export interface SandboxOptions {
   /** Fastify logger option; default false (silent). */

@@ -47,7 +47,8 @@ export function startProcess(script: string, env: Record<string, string>, option
   const inherited = Object.fromEntries(inherit.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...inherited, ...env },
+    // ENV_FILE: a developer's .env in the project root must not reach the tests' servers
+    env: { PATH: process.env['PATH'] ?? '', ENV_FILE: '/dev/null', ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -17,7 +17,7 @@ let base = '';
 let secret = '';
 const tokens: string[] = [];
 const WRONG_OTP = '918273';
-const BANNER = [/^Kasisto connector listening on /, /^Verify: embedded sandbox at /, /^Development secret \(send it as the 'secret' header\): /];
+const BANNER = [/^Kasisto connector listening on /, /^Verify: embedded sandbox at /, /^Development secret \(send it as the 'secret' header\): /, /^settings: /];
 
 async function call(operation: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await send(`${base}/api/${operation}`, { method: 'POST', headers: { secret, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -13,14 +13,15 @@
  * Unknown extra fields are accepted by both (Verify may add fields at any time).
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { projectPath } from '../../paths.js';
 
-/** spec/verify.yaml, resolved relative to this module (src/adapters/verify → repository root). */
-export const VERIFY_SPEC_URL = new URL('../../../spec/verify.yaml', import.meta.url);
+/** spec/verify.yaml of the project (found from src/ and from dist/src/ alike). */
+export const VERIFY_SPEC_URL = pathToFileURL(projectPath('spec', 'verify.yaml'));
 
 const SPEC_ID = 'https://verify.invalid/spec/verify.yaml';
 const TOLERANT_ID = 'https://verify.invalid/spec/verify.tolerant.yaml';

@@ -1,0 +1,121 @@
+/**
+ * `npm start` (built server, plain node), `npm run mock:kasisto|mock:verify` (Prism) and
+ * `npm run sandbox:verify`, run as real process trees: SIGTERM or SIGINT sent to npm, to
+ * the server itself or to the whole process group ends in a graceful stop (exit 0, the
+ * server's "stopped" line) with no descendant left running and no temporary folder left.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, realpathSync, symlinkSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, send, tempDir } from '../helpers/processes.js';
+import { exists, freePort, killAllTrees, startTree, waitGone, type Tree } from './tree.js';
+
+const temp = tempDir('production-processes-');
+afterAll(() => {
+  killAllTrees();
+  temp.remove();
+});
+
+let dbCount = 0;
+const serverEnv = () => ({ PORT: '0', DATABASE_URL: `sqlite:${join(temp.dir, `c${++dbCount}.db`)}`, LOG_LEVEL: 'info' });
+
+/** Signals `target` and checks the whole tree is gone afterwards; returns npm's exit. */
+async function stopAndCheck(tree: Tree, signal: NodeJS.Signals, target: 'npm' | 'group' | number) {
+  const pids = tree.descendants();
+  if (target === 'npm') process.kill(tree.child.pid!, signal);
+  else if (target === 'group') process.kill(-tree.child.pid!, signal);
+  else process.kill(target, signal);
+  let exit = await tree.exited;
+  const left = await waitGone([tree.child.pid!, ...pids.keys()]);
+  expect(left.map((pid) => `${pid} ${pids.get(pid)}`), 'processes left running').toEqual([]);
+  // A signal to the group reaches npm itself too: npm forwards it and waits, but when its
+  // child is gone before npm's handler runs (a loaded machine), npm dies of that signal. The
+  // child's own exit is what the tests check then (its log line); npm's is the signal's.
+  if (target === 'group' && exit.signal === signal) exit = { code: 0, signal: null };
+  return { exit, pids };
+}
+
+describe('npm start', () => {
+  it('builds when dist/ is missing or older than a source, and not when it is current', () => {
+    // in a copy of the project (dist/ of the real one is in use by the other suites)
+    const copy = join(temp.dir, 'project');
+    for (const item of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'generated', 'spec']) cpSync(join(ROOT, item), join(copy, item), { recursive: true });
+    symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(copy, 'node_modules'));
+    const start = () => spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: copy, encoding: 'utf8' });
+    const first = start();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain('start: building (dist/ is missing)');
+    expect(exists(join(copy, 'dist/src/server.js.map'))).toBe(true);
+    expect(exists(join(copy, 'dist/src/domain/default-directory.json'))).toBe(true);
+    expect(start().stderr).not.toMatch(/building/);
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(copy, 'src/domain/money.ts'), later, later);
+    const third = start();
+    expect(third.status, third.stderr).toBe(0);
+    expect(third.stderr).toContain(`start: building (${join('src', 'domain', 'money.ts')} changed)`);
+  }, 180_000);
+
+  const cases: Array<[NodeJS.Signals, 'npm' | 'group' | 'server']> = [
+    ['SIGTERM', 'npm'],
+    ['SIGINT', 'npm'],
+    ['SIGTERM', 'server'],
+    ['SIGTERM', 'group'],
+    ['SIGINT', 'group'],
+  ];
+  it.each(cases)('%s sent to %s: graceful stop, exit 0, nothing left running', async (signal, target) => {
+    const tree = startTree('npm', ['start'], serverEnv());
+    const base = (await tree.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    await tree.waitFor(/Server listening at/); // handlers are installed once listen() returned
+    expect((await send(`${base}/healthz`)).status).toBe(200);
+    const pids = tree.descendants();
+    // npm runs the start script without a shell in between, and the server under plain node
+    const server = [...pids].find(([, cmd]) => cmd.includes('dist/src/server.js'));
+    expect(server, JSON.stringify([...pids])).toBeDefined();
+    expect(server![1]).not.toMatch(/tsx/);
+    const { exit } = await stopAndCheck(tree, signal, target === 'server' ? server![0] : target);
+    expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(tree.output()).toMatch(new RegExp(`"signal":"${signal}","msg":"stopped"`));
+  }, 120_000);
+});
+
+describe('npm run dev', () => {
+  it.each([['SIGTERM', 'npm'], ['SIGINT', 'group']] as const)('%s sent to %s: tsx watch stops the server gracefully, nothing left running', async (signal, target) => {
+    const tree = startTree('npm', ['run', 'dev'], serverEnv());
+    await tree.waitFor(/Server listening at/);
+    const { exit } = await stopAndCheck(tree, signal, target);
+    expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(tree.output()).toMatch(new RegExp(`"signal":"${signal}","msg":"stopped"`));
+  }, 120_000);
+});
+
+describe('mocks and the standalone sandbox', () => {
+  it.each([
+    ['mock:kasisto', 'SIGTERM', 'npm'],
+    ['mock:verify', 'SIGINT', 'group'],
+    ['mock:kasisto', 'SIGTERM', 'group'],
+  ] as const)('npm run %s, %s sent to %s: Prism stops, its temp folder goes, exit 0', async (script, signal, target) => {
+    const port = await freePort();
+    const tree = startTree('npm', ['run', script, '--', String(port)], {});
+    await tree.waitFor(/Prism is listening on/);
+    expect((await send(`http://127.0.0.1:${port}/nowhere`)).status).toBe(404);
+    const pids = tree.descendants();
+    const tmp = [...pids.values()].map((cmd) => /(\S*\/mock-\w+\.\w+)\//.exec(cmd)?.[1]).find(Boolean);
+    if (script === 'mock:kasisto') expect(tmp && exists(tmp), 'temporary spec folder').toBe(true);
+    const { exit } = await stopAndCheck(tree, signal, target);
+    expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    if (tmp) expect(exists(tmp), `${tmp} left behind`).toBe(false);
+  }, 120_000);
+
+  it.each([
+    ['SIGTERM', 'npm'],
+    ['SIGINT', 'group'],
+  ] as const)('npm run sandbox:verify, %s sent to %s: graceful stop, exit 0', async (signal, target) => {
+    const port = await freePort();
+    const tree = startTree('npm', ['run', 'sandbox:verify'], { SANDBOX_PORT: String(port) });
+    await tree.waitFor(/Verify sandbox listening on/);
+    const { exit } = await stopAndCheck(tree, signal, target);
+    expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(tree.output()).toMatch(/shutting down/);
+  }, 120_000);
+});
