@@ -94,14 +94,15 @@ describe('mocks and the standalone sandbox', () => {
     ['mock:kasisto', 'SIGTERM', 'npm'],
     ['mock:verify', 'SIGINT', 'group'],
     ['mock:kasisto', 'SIGTERM', 'group'],
-  ] as const)('npm run %s, %s sent to %s: Prism stops, its temp folder goes, exit 0', async (script, signal, target) => {
+  ] as const)('npm run %s, %s sent to %s: Prism stops, any temp folder goes, exit 0', async (script, signal, target) => {
     const port = await freePort();
     const tree = startTree('npm', ['run', script, '--', String(port)], {});
-    await tree.waitFor(/Prism is listening on/);
+    // Kasisto's mock is Prism behind scripts/mock-front.ts, which says when it listens
+    await tree.waitFor(script === 'mock:kasisto' ? /mock: spec\/kasisto\/1\.0\.yaml on http/ : /Prism is listening on/);
     expect((await send(`http://127.0.0.1:${port}/nowhere`)).status).toBe(404);
     const pids = tree.descendants();
     const tmp = [...pids.values()].map((cmd) => /(\S*\/mock-\w+\.\w+)\//.exec(cmd)?.[1]).find(Boolean);
-    if (script === 'mock:kasisto') expect(tmp && exists(tmp), 'temporary spec folder').toBe(true);
+    // a temporary copy of the spec, when the mock made one, must go with it
     const { exit } = await stopAndCheck(tree, signal, target);
     expect(exit, tree.output().slice(-2000)).toEqual({ code: 0, signal: null });
     if (tmp) expect(exists(tmp), `${tmp} left behind`).toBe(false);

@@ -64,6 +64,7 @@ describe.skipIf(!havePostgres)('the runtime image tree, on plain node, against P
         VERIFY_SECRET_KEY: 'sk_test_image',
         VERIFY_PUBLIC_KEY: 'pk_test_image',
         TLS_TERMINATED_BY_PROXY: 'true',
+        METRICS_TOKEN: 'metrics-token-for-the-image-0042',
         LOG_LEVEL: 'info',
         ENV_FILE: join(temp.dir, 'none.env'),
       },
