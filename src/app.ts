@@ -144,7 +144,7 @@ export const connector = fp(
         return done(new ApiError(429, 'rate_limited', `Too many requests; retry in ${seconds} second${seconds === 1 ? '' : 's'}`, undefined, seconds));
       }
       // All Verify calls of one Kasisto request share a budget that starts when it arrives.
-      runWithVerifyDeadline(performance.now() - reply.elapsedTime + config.verifyBudgetMs, done);
+      runWithVerifyDeadline(performance.now() - reply.elapsedTime + config.verifyBudgetMs, done, request.tokenHash);
     };
 
     // preValidation of the operations that take a token: checked once the body is parsed (for

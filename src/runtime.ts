@@ -92,6 +92,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   }
 
   const metrics = new Metrics();
+  metrics.watchVerifyPool(() => baseClient.pool);
   // Verify call failures are logged through ctx.log, so they carry the request_id (ctx is set below, before any call).
   const verifyLog: VerifyLogger = {
     debug: (obj, msg) => ctx.log.debug(obj, msg),
@@ -104,6 +105,8 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     bankId: config.verifyBankId,
     timeoutMs: config.verifyTimeoutMs,
     retries: config.verifyRetries,
+    connections: config.verifyPoolConnections,
+    perCustomerCalls: config.verifyPerCustomerCalls,
     logger: verifyLog,
     onCall: (event) => {
       metrics.observeVerifyCall(event);

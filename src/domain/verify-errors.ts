@@ -16,6 +16,9 @@ export function toApiError(error: unknown): ApiError {
         return new ApiError(502, 'upstream_error', 'The bank answered in an unexpected format');
       case 'rejected':
         return new ApiError(502, 'upstream_error', 'The bank refused the request');
+      case 'overloaded':
+        // nothing was sent to the bank: a fast answer the platform can retry soon
+        return new ApiError(503, 'upstream_unavailable', 'Too many requests to the bank right now; try again shortly', undefined, 1);
     }
   }
   if (error instanceof Error && error.name === 'CircuitOpenError') {

@@ -3,7 +3,8 @@
  * consecutive infrastructure failures (timeouts, refused connections, 5xx, bodies that
  * break the contract), calls fail at
  * once for CIRCUIT_OPEN_SECONDS instead of piling onto a Verify that is down; then one
- * trial call decides whether it closes again. Verify's 4xx answers are not failures.
+ * trial call decides whether it closes again. Verify's 4xx answers are not failures, and
+ * neither are calls never sent (our own pool full, the request's budget spent: attempts 0).
  */
 import type { VerifyClient } from './client.js';
 import { VerifyError } from './errors.js';
@@ -56,7 +57,7 @@ export function withCircuitBreaker(
         return result;
       } catch (error) {
         // a body that breaks the contract (e.g. a proxy's HTML error page) means Verify is not usable either
-        const infrastructure = error instanceof VerifyError && error.kind !== 'rejected';
+        const infrastructure = error instanceof VerifyError && error.kind !== 'rejected' && error.kind !== 'overloaded' && error.attempts > 0;
         if (infrastructure) {
           failures += 1;
           if (trial || failures >= options.failureThreshold) {

@@ -3,7 +3,9 @@
  *
  * - Typed by generated/verify.ts (openapi-fetch `createClient<paths>`); 2xx bodies are also
  *   validated at run time against spec/verify.yaml (see validate.ts).
- * - One keep-alive connection pool (an undici Agent), closed by `close()`.
+ * - One keep-alive connection pool (an undici Agent), closed by `close()`, behind our own
+ *   admission gate (gate.ts): waiting for a connection is not Verify's time, and a call that
+ *   cannot be served within the request's budget fails fast as `overloaded`.
  * - A per-attempt time limit covering the headers and the body.
  * - Bounded retries with exponential backoff and jitter, only for calls that are safe to
  *   repeat (GETs and the idempotent verification PUTs), only on timeout, unreachable and
@@ -17,7 +19,8 @@ import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 import type { components, operations, paths } from '../../../generated/verify.js';
 import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } from './errors.js';
 import { responseValidators } from './validate.js';
-import { currentVerifyDeadline } from './deadline.js';
+import { currentVerifyDeadline, currentVerifyKey } from './deadline.js';
+import { GateRefused, VerifyGate, type GateStats } from './gate.js';
 
 export { VerifyError, isVerifyError, type VerifyErrorKind } from './errors.js';
 
@@ -69,8 +72,10 @@ export interface VerifyClientOptions {
    * can neither replace `Authorization` nor `Content-Type`.
    */
   headers?: (operation: VerifyOperation) => Record<string, string> | undefined;
-  /** Size of the keep-alive pool to Verify (default 64). */
+  /** Size of the keep-alive pool to Verify: attempts in flight at once (default 128). */
   connections?: number;
+  /** Calls one customer (the request's verifyKey) may have in flight or queued (default 4). */
+  perCustomerCalls?: number;
 }
 
 export type VerificationTarget = { type: 'session'; sessionId: string } | { type: 'transfer'; transferId: string };
@@ -139,15 +144,16 @@ interface RawResult<T> {
 
 type AttemptResult<T> = { ok: true; data: T; status: number } | { ok: false; error: VerifyError; status?: number };
 
-export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
+export function createVerifyClient(options: VerifyClientOptions): VerifyClient & { readonly pool: GateStats } {
   const timeoutMs = options.timeoutMs;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number');
   const retries = Math.max(0, Math.floor(options.retries ?? 2));
   const logger = options.logger;
   const validators = responseValidators();
 
+  const gate = new VerifyGate({ slots: options.connections ?? 128, perKeyMax: options.perCustomerCalls ?? 4 });
   const agent = new Agent({
-    connections: options.connections ?? 64,
+    connections: gate.size,
     pipelining: 1,
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
@@ -247,13 +253,32 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
     }
     const maxAttempts = spec.idempotent ? retries + 1 : 1;
     const minAttemptMs = Math.min(100, timeoutMs / 2);
+    const key = currentVerifyKey();
     let attempts = 0;
+    let previous: VerifyError | undefined;
     for (;;) {
+      let release: () => void;
+      try {
+        release = await gate.acquire(key, deadline);
+      } catch (error) {
+        if (!(error instanceof GateRefused)) throw error;
+        // not sent: not Verify's doing, so not a timeout (the circuit breaker ignores it)
+        emit({ operation: spec.operation, durationMs: 0, outcome: 'overloaded' });
+        logger?.warn({ operation: spec.operation, ...spec.ids, reason: error.reason, queued: gate.stats.queued }, 'verify call shed');
+        if (previous) throw previous; // a retry that found no room: the failure that made it stands
+        throw new VerifyError({ kind: 'overloaded', operation: spec.operation, detail: error.reason, attempts: 0 });
+      }
       attempts += 1;
       const attemptStarted = performance.now();
       const limitMs = Math.max(1, Math.min(timeoutMs, Math.floor(deadline - attemptStarted)));
-      const result = await attempt(spec, limitMs, exec);
+      let result: AttemptResult<T>;
+      try {
+        result = await attempt(spec, limitMs, exec);
+      } finally {
+        release();
+      }
       const durationMs = Math.round((performance.now() - attemptStarted) * 10) / 10;
+      gate.observe(durationMs);
       const outcome: VerifyCallOutcome = result.ok ? 'ok' : result.error.kind;
       emit({ operation: spec.operation, durationMs, outcome, ...(result.status !== undefined ? { status: result.status } : {}) });
       const fields = { operation: spec.operation, ...spec.ids, attempt: attempts, status: result.status, durationMs };
@@ -272,6 +297,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
         const delay = backoff(attempts);
         if (performance.now() + delay + minAttemptMs <= deadline) {
           logger?.warn({ ...fields, kind: error.kind, retryInMs: delay }, 'verify call failed, retrying');
+          previous = new VerifyError({ kind: error.kind, operation: error.operation, status: error.status, verifyMessage: error.verifyMessage, detail: error.detail, attempts });
           await sleep(delay);
           continue;
         }
@@ -298,6 +324,10 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
   }
 
   return {
+    get pool() {
+      return gate.stats;
+    },
+
     async listBanks() {
       return call({ operation: 'listBanks', auth: 'public', idempotent: true }, (init) => api.GET('/banks', init));
     },

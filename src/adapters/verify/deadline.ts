@@ -7,10 +7,18 @@
  */
 import { requestScope } from '../../request-scope.js';
 
-/** Runs `fn` with every Verify call inside it bounded by `deadline` (performance.now() time). */
-export function runWithVerifyDeadline<T>(deadline: number, fn: () => T): T {
+/**
+ * Runs `fn` with every Verify call inside it bounded by `deadline` (performance.now() time),
+ * counted against the Verify pool share of `key` (the customer) when one is given.
+ */
+export function runWithVerifyDeadline<T>(deadline: number, fn: () => T, key?: string): T {
   const scope = requestScope.getStore();
-  return requestScope.run({ owner: scope?.owner, log: scope?.log, verifyDeadline: deadline }, fn);
+  return requestScope.run({ owner: scope?.owner, log: scope?.log, verifyDeadline: deadline, verifyKey: key }, fn);
+}
+
+/** The current request's customer key for the Verify pool, if any. */
+export function currentVerifyKey(): string | undefined {
+  return requestScope.getStore()?.verifyKey;
 }
 
 /** The current request's deadline, or undefined outside a request (start-up, reconciliation). */

@@ -15,10 +15,13 @@
  * - `rejected`: Verify answered 4xx (see `status` and `verifyMessage`).
  * - `contract`: Verify answered 2xx with a body that is not what spec/verify.yaml says
  *   (not JSON, missing fields, wrong `object`/status enum), or another undocumented status.
+ * - `overloaded`: not sent: our own pool to Verify could not serve the call within the
+ *   request's budget, or the customer has too many calls in flight (gate.ts). Says nothing
+ *   about Verify.
  */
-export type VerifyErrorKind = 'timeout' | 'unreachable' | 'server' | 'rejected' | 'contract';
+export type VerifyErrorKind = 'timeout' | 'unreachable' | 'server' | 'rejected' | 'contract' | 'overloaded';
 
-export const VERIFY_ERROR_KINDS: readonly VerifyErrorKind[] = ['timeout', 'unreachable', 'server', 'rejected', 'contract'];
+export const VERIFY_ERROR_KINDS: readonly VerifyErrorKind[] = ['timeout', 'unreachable', 'server', 'rejected', 'contract', 'overloaded'];
 
 /** The longest `verifyMessage` kept from a Verify error body. */
 export const VERIFY_MESSAGE_MAX = 200;
@@ -58,7 +61,7 @@ export class VerifyError extends Error {
 
   /** True for failures that say nothing against Verify's answer to a repeat later on. */
   get transient(): boolean {
-    return this.kind === 'timeout' || this.kind === 'unreachable' || this.kind === 'server';
+    return this.kind === 'timeout' || this.kind === 'unreachable' || this.kind === 'server' || this.kind === 'overloaded';
   }
 
   toJSON(): Record<string, unknown> {
