@@ -113,7 +113,12 @@ export async function startConnector(given: Config, options: StartOptions = {}):
       options.onVerifyCall?.(event);
     },
   });
-  const verify = withCircuitBreaker(baseClient, { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenSeconds * 1000 });
+  const verify = withCircuitBreaker(baseClient, {
+    failureThreshold: config.circuitFailureThreshold,
+    openMs: config.circuitOpenSeconds * 1000,
+    // a timeout counts against Verify when it had at least a second (or its whole time limit)
+    fairTimeoutMs: Math.min(1000, config.verifyTimeoutMs),
+  });
 
   const ctx: DomainContext = {
     config,

@@ -19,7 +19,7 @@ import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 import type { components, operations, paths } from '../../../generated/verify.js';
 import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } from './errors.js';
 import { responseValidators } from './validate.js';
-import { currentVerifyDeadline, currentVerifyKey } from './deadline.js';
+import { currentRequestScope, currentVerifyDeadline, currentVerifyKey } from './deadline.js';
 import { GateRefused, VerifyGate, type GateStats } from './gate.js';
 
 export { VerifyError, isVerifyError, type VerifyErrorKind } from './errors.js';
@@ -142,7 +142,7 @@ interface RawResult<T> {
   response: Response;
 }
 
-type AttemptResult<T> = { ok: true; data: T; status: number } | { ok: false; error: VerifyError; status?: number };
+type AttemptResult<T> = { ok: true; data: T; status: number } | { ok: false; error: VerifyError; status?: number; limitMs?: number };
 
 export function createVerifyClient(options: VerifyClientOptions): VerifyClient & { readonly pool: GateStats } {
   const timeoutMs = options.timeoutMs;
@@ -163,6 +163,8 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
     connect: { timeout: timeoutMs },
   });
   let closed = false;
+  /** Requests that waited in our queue: their later calls are refused (503) rather than sent without time for an answer. */
+  const delayedByQueue = new WeakSet<object>();
 
   const baseFetch = (request: Request): Promise<Response> =>
     undiciFetch(request as unknown as UndiciRequest, { dispatcher: agent }) as unknown as Promise<Response>;
@@ -230,7 +232,10 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
       if (violation) return fail('contract', violation);
       return { ok: true, data: result.data as T, status };
     } catch (error) {
-      if (timedOut) return fail('timeout', `no complete answer within ${limitMs} ms`);
+      if (timedOut) {
+        const timeout = fail('timeout', `no complete answer within ${limitMs} ms`);
+        return timeout.ok ? timeout : { ...timeout, limitMs };
+      }
       if (error instanceof SyntaxError && status !== undefined && status >= 200 && status < 300) {
         return fail('contract', 'response body is not JSON');
       }
@@ -254,12 +259,17 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
     const maxAttempts = spec.idempotent ? retries + 1 : 1;
     const minAttemptMs = Math.min(100, timeoutMs / 2);
     const key = currentVerifyKey();
+    const scope = currentRequestScope();
     let attempts = 0;
     let previous: VerifyError | undefined;
     for (;;) {
       let release: () => void;
       try {
-        release = await gate.acquire(key, deadline);
+        const busy = gate.busy;
+        if (scope && busy) delayedByQueue.add(scope);
+        // under congestion, or for a request that lost time in our queue, a call without time
+        // left for an answer is shed (503) rather than sent to time out (504)
+        release = await gate.acquire(key, deadline, { strict: busy || (scope !== undefined && delayedByQueue.has(scope)) });
       } catch (error) {
         if (!(error instanceof GateRefused)) throw error;
         // not sent: not Verify's doing, so not a timeout (the circuit breaker ignores it)
@@ -309,6 +319,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
         verifyMessage: error.verifyMessage,
         detail: error.detail,
         attempts,
+        ...(result.limitMs !== undefined ? { timeLimitMs: result.limitMs } : {}),
       });
       const level = error.kind === 'rejected' ? 'info' : error.kind === 'contract' ? 'error' : 'warn';
       logger?.[level]({ ...fields, kind: error.kind, detail: error.detail }, 'verify call failed');

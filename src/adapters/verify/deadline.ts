@@ -16,6 +16,11 @@ export function runWithVerifyDeadline<T>(deadline: number, fn: () => T, key?: st
   return requestScope.run({ owner: scope?.owner, log: scope?.log, verifyDeadline: deadline, verifyKey: key }, fn);
 }
 
+/** The current request's scope object (identity only), or undefined outside a request. */
+export function currentRequestScope(): object | undefined {
+  return requestScope.getStore();
+}
+
 /** The current request's customer key for the Verify pool, if any. */
 export function currentVerifyKey(): string | undefined {
   return requestScope.getStore()?.verifyKey;

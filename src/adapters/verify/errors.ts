@@ -33,6 +33,8 @@ export interface VerifyErrorInit {
   verifyMessage?: string;
   detail?: string;
   attempts?: number;
+  /** For a timeout: the time limit the (last) attempt had, ms. */
+  timeLimitMs?: number;
 }
 
 export class VerifyError extends Error {
@@ -48,6 +50,11 @@ export class VerifyError extends Error {
   readonly detail?: string;
   /** How many HTTP attempts were made (0 when the call was refused before sending). */
   readonly attempts: number;
+  /**
+   * For a timeout: the time limit the (last) attempt had, ms. Less than VERIFY_TIMEOUT_MS
+   * when the request's budget cut it short (e.g. after waiting in our queue).
+   */
+  readonly timeLimitMs?: number;
 
   constructor(init: VerifyErrorInit) {
     super(describe(init));
@@ -57,6 +64,7 @@ export class VerifyError extends Error {
     if (init.verifyMessage !== undefined) this.verifyMessage = init.verifyMessage;
     if (init.detail !== undefined) this.detail = init.detail;
     this.attempts = init.attempts ?? 1;
+    if (init.timeLimitMs !== undefined) this.timeLimitMs = init.timeLimitMs;
   }
 
   /** True for failures that say nothing against Verify's answer to a repeat later on. */

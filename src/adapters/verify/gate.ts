@@ -3,10 +3,11 @@
  * bound and start their clock while they wait, so a load spike made our own queue look like
  * Verify timeouts and opened the circuit breaker. This gate holds the queue instead:
  *
- * - at most `slots` attempts in flight (the pool size: undici never queues behind it);
+ * - at most `slots` attempts in flight (the pool size: undici never queues behind it); the
+ *   waiting calls are served earliest deadline first;
  * - a call that cannot start in time to be served within its request's deadline (estimated
- *   from the calls queued ahead and the recent attempt duration) is refused at once, and a
- *   queued call whose deadline comes too close leaves the queue, both as `overloaded`:
+ *   from the calls queued ahead and the recent attempt duration, with headroom) is refused at
+ *   once, and a queued call whose deadline comes too close leaves the queue, both as `overloaded`:
  *   nothing was sent, so it is neither a Verify failure nor a timeout;
  * - fairness: one customer (the request's `verifyKey`) has at most `perKeyMax` calls in
  *   flight or queued, so a customer retrying in a loop cannot take the others' share.
@@ -42,13 +43,20 @@ export class GateRefused extends Error {
 
 interface Waiter {
   key: string | undefined;
+  deadline: number;
   resolve: (release: () => void) => void;
   reject: (error: GateRefused) => void;
   timer: NodeJS.Timeout | undefined;
   done: boolean;
 }
 
-const EWMA_WEIGHT = 0.1;
+const EWMA_RISE = 0.3;
+const EWMA_FALL = 0.05;
+/**
+ * A call is admitted only with room for this many expected service times before its
+ * deadline: Verify's answers vary, and an attempt cut short by the budget is wasted work.
+ */
+const HEADROOM = 2;
 
 export class VerifyGate {
   readonly size: number;
@@ -57,9 +65,13 @@ export class VerifyGate {
   private inFlight = 0;
   private shedCount = 0;
   private serviceMs: number;
-  private readonly queue: Waiter[] = [];
-  private head = 0;
-  /** Waiters still queued (expired ones stay in the array until skipped). */
+  /**
+   * Waiting calls, a binary min-heap on the deadline: the call of a request that is further
+   * along (a sign-in's login after its createSession) goes before a new request's first
+   * call, so work already done is not wasted by shedding its second half.
+   */
+  private readonly heap: Waiter[] = [];
+  /** Waiters still queued (expired ones stay in the heap until they surface). */
   private waiting = 0;
   private readonly perKey = new Map<string, number>();
 
@@ -68,7 +80,7 @@ export class VerifyGate {
     if (!Number.isInteger(options.perKeyMax) || options.perKeyMax < 1) throw new RangeError('perKeyMax must be an integer ≥ 1');
     this.size = options.slots;
     this.perKeyMax = options.perKeyMax;
-    this.serviceMs = options.initialServiceMs ?? 100;
+    this.serviceMs = options.initialServiceMs ?? 500;
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -83,42 +95,54 @@ export class VerifyGate {
 
   /** Feeds the duration of a finished attempt into the estimate. */
   observe(durationMs: number): void {
-    this.serviceMs += EWMA_WEIGHT * (durationMs - this.serviceMs);
+    // quick to rise, slow to fall: under-estimating admits calls that then time out
+    this.serviceMs += (durationMs > this.serviceMs ? EWMA_RISE : EWMA_FALL) * (durationMs - this.serviceMs);
   }
 
   /**
    * A slot for one attempt, to be given back with the returned function (exactly once).
    * Rejects with GateRefused when the call cannot be served by `deadline`.
    */
-  acquire(key: string | undefined, deadline: number): Promise<() => void> {
+  acquire(key: string | undefined, deadline: number, options: { strict?: boolean } = {}): Promise<() => void> {
     if (key !== undefined && (this.perKey.get(key) ?? 0) >= this.perKeyMax) return this.refuse('customer_limit');
-    const queued = this.waiting;
-    if (this.inFlight < this.size && queued === 0) {
-      this.take(key);
+    const now = this.now();
+    // strict (the request already lost time in this queue): even a free connection cannot
+    // help a call whose request has no time left for an answer
+    if (options.strict && now + HEADROOM * this.serviceMs > deadline) return this.refuse('deadline');
+    if (this.inFlight < this.size && this.waiting === 0) {
+      this.inFlight += 1;
+      if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
       return Promise.resolve(this.releaser(key));
     }
-    // the calls ahead leave at about `size` per service time; then this one is served
-    const now = this.now();
-    const expectedStart = now + ((queued + 1) / this.size) * this.serviceMs;
-    if (expectedStart + this.serviceMs > deadline) return this.refuse('deadline');
+    // the calls ahead (earlier deadlines) leave at about `size` per service time; then this
+    // one needs its headroom
+    const expectedStart = now + ((this.aheadOf(deadline) + 1) / this.size) * this.serviceMs;
+    if (expectedStart + HEADROOM * this.serviceMs > deadline) return this.refuse('deadline');
     if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { key, resolve, reject, timer: undefined, done: false };
+      const waiter: Waiter = { key, deadline, resolve, reject, timer: undefined, done: false };
       // leave the queue while an answer within the deadline is still likely
-      waiter.timer = setTimeout(() => this.expire(waiter), Math.max(0, deadline - this.serviceMs - now));
-      this.queue.push(waiter);
+      waiter.timer = setTimeout(() => this.expire(waiter), Math.max(0, deadline - HEADROOM * this.serviceMs - now));
+      this.push(waiter);
       this.waiting += 1;
     });
+  }
+
+  /** Waiting calls served before one with this deadline (a scan: the queue is short-lived and bounded by the budget). */
+  private aheadOf(deadline: number): number {
+    let n = 0;
+    for (const waiter of this.heap) if (!waiter.done && waiter.deadline <= deadline) n += 1;
+    return n;
+  }
+
+  /** Whether a call now would wait (no free connection, or others already waiting). */
+  get busy(): boolean {
+    return this.inFlight >= this.size || this.waiting > 0;
   }
 
   private refuse(reason: Refusal): Promise<never> {
     this.shedCount += 1;
     return Promise.reject(new GateRefused(reason));
-  }
-
-  private take(key: string | undefined): void {
-    this.inFlight += 1;
-    if (key !== undefined) this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
   }
 
   private forget(key: string | undefined): void {
@@ -145,35 +169,60 @@ export class VerifyGate {
     this.waiting -= 1;
     this.forget(waiter.key);
     this.shedCount += 1;
-    // left in the array, skipped (done) when its turn comes: O(1) here
+    // stays in the heap, skipped when it surfaces
     waiter.reject(new GateRefused('deadline'));
-    this.compact();
+    if (this.waiting === 0) this.heap.length = 0;
   }
 
   private next(): void {
-    while (this.inFlight < this.size && this.head < this.queue.length) {
-      const waiter = this.queue[this.head]!;
-      this.queue[this.head] = undefined as unknown as Waiter;
-      this.head += 1;
+    while (this.inFlight < this.size && this.heap.length > 0) {
+      const waiter = this.pop();
       if (waiter.done) continue;
       waiter.done = true;
       this.waiting -= 1;
       clearTimeout(waiter.timer);
+      // Verify may have slowed since it queued: no slot for a call that cannot be answered in time
+      if (this.now() + HEADROOM * this.serviceMs > waiter.deadline) {
+        this.forget(waiter.key);
+        this.shedCount += 1;
+        waiter.reject(new GateRefused('deadline'));
+        continue;
+      }
       this.inFlight += 1; // its key was counted when it queued
       waiter.resolve(this.releaser(waiter.key));
     }
-    this.compact();
   }
 
-  /** Drops the consumed head of the queue array now and then, and expired waiters at the head. */
-  private compact(): void {
-    while (this.head < this.queue.length && this.queue[this.head]?.done) this.head += 1;
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
+  private push(waiter: Waiter): void {
+    const heap = this.heap;
+    heap.push(waiter);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.deadline <= waiter.deadline) break;
+      heap[i] = heap[parent]!;
+      i = parent;
     }
+    heap[i] = waiter;
+  }
+
+  private pop(): Waiter {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && heap[right]!.deadline < heap[left]!.deadline ? right : left;
+        if (heap[child]!.deadline >= last.deadline) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
   }
 }
