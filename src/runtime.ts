@@ -39,6 +39,8 @@ export interface StartOptions {
   onVerifyCall?: (event: VerifyCallEvent) => void;
   logger?: Parameters<typeof build>[0]['logger'];
   https?: { key: Buffer; cert: Buffer } | null;
+  /** Called with the app before it is ready, to add hooks (benchmarks' instrumentation). */
+  configure?: (app: FastifyInstance) => void;
   /** Background reconciliation period (default RECONCILE_INTERVAL_SECONDS); 0 disables it (tests drive it themselves). */
   reconcileEveryMs?: number;
 }
@@ -153,6 +155,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     })();
     return housekeepingRun;
   };
+  options.configure?.(app);
   await app.ready();
   await housekeeping();
   const period = options.reconcileEveryMs ?? config.reconcileIntervalSeconds * 1000;
