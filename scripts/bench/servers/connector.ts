@@ -72,6 +72,7 @@ const instrumentation: StartOptions = conversations
           const entry = scope ? verifyTime.get(scope) : undefined;
           reply.header('x-bench-verify-ms', String(entry?.ms ?? 0));
           reply.header('x-bench-verify-calls', String(entry?.calls ?? 0));
+          reply.header('x-bench-elapsed-ms', String(reply.elapsedTime));
           done(null, payload);
         });
       },
