@@ -74,6 +74,8 @@ export interface ConversationPoint {
   lost_movements: number;
   shed_503: number;
   generator_loop_p99_ms: number;
+  /** Per instance at the end of the window: circuit state, Verify calls shed by the gate since start. */
+  instances_at_end: { circuit: string; verify_shed: number; verify_queue_depth: number }[];
 }
 
 const env = process.env;
@@ -161,7 +163,14 @@ async function conversation(origin: string, secret: string, dispatcher: Agent, l
     if (typeof h.token === 'string') headers.token = h.token; // a rotation, as the platform would take it
     if (res.statusCode !== expected) {
       if (res.statusCode === 503) tally.shed503 += 1;
-      throw new TurnError(`${step}: HTTP ${res.statusCode} ${text.slice(0, 80)}`);
+      let code = '';
+      try {
+        const body = JSON.parse(text) as { code?: string; message?: string };
+        code = `${body.code ?? ''}: ${(body.message ?? '').slice(0, 40)}`;
+      } catch {
+        code = text.slice(0, 40);
+      }
+      throw new TurnError(`${step}: HTTP ${res.statusCode} ${code}`);
     }
     tally.turns.push({ end, latencyMs: end - started, ownMs: Math.max(0, (Number.isFinite(elapsed) ? elapsed : end - started) - verifyMs) });
     return JSON.parse(text);
@@ -195,7 +204,7 @@ async function conversation(origin: string, secret: string, dispatcher: Agent, l
     tally.completed += 1;
     tally.verifyCalls.push(verifyCalls);
   } catch (error) {
-    const kind = error instanceof TurnError ? error.kind.replace(/"message":.*$/, '').slice(0, 90) : `unexpected: ${String(error).slice(0, 80)}`;
+    const kind = error instanceof TurnError ? error.kind.slice(0, 100) : `unexpected: ${String(error).slice(0, 80)}`;
     tally.errors.set(kind, (tally.errors.get(kind) ?? 0) + 1);
   } finally {
     tally.inFlight -= 1;
@@ -373,11 +382,16 @@ async function runPoint(h: Harness, s: Settings, point: Settings['points'][numbe
       lost_movements: lost,
       shed_503: tally.shed503,
       generator_loop_p99_ms: round(genLoop.percentile(99) / 1e6, 1),
+      instances_at_end: loopStats.map((l: { circuit: string; verifyPool: Record<string, number> }) => ({
+        circuit: l.circuit,
+        verify_shed: l.verifyPool['connector_verify_shed_total'] ?? 0,
+        verify_queue_depth: l.verifyPool['connector_verify_queue_depth'] ?? 0,
+      })),
     };
     process.stdout.write(
       `${result.turns_per_s} turns/s, own p50/p99 ${result.own_p50_ms}/${result.own_p99_ms} ms, turn p99 ${result.turn_p99_ms} ms, loop p99 ${result.loop_delay_p99_ms} ms, ` +
         `${result.verify_calls_per_conversation} Verify calls/conv, sockets ${result.verify_sockets_max}, RSS ${result.rss_max_mb} MB, pg ${result.pg_connections_max ?? '–'}, ` +
-        `in flight ${result.concurrent_measured}, errors ${errors}${errors ? ` ${JSON.stringify(result.error_kinds)}` : ''}, lost ${lost}${lostExamples.length ? ` (${lostExamples.join('; ')})` : ''}\n`,
+        `in flight ${result.concurrent_measured}, at end ${JSON.stringify(result.instances_at_end)}, errors ${errors}${errors ? ` ${JSON.stringify(result.error_kinds)}` : ''}, lost ${lost}${lostExamples.length ? ` (${lostExamples.join('; ')})` : ''}\n`,
     );
     return result;
   } finally {
