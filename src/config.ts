@@ -28,6 +28,10 @@ export interface Config extends DomainSettings {
   verifyRetries: number;
   /** Time all the Verify calls of one Kasisto request may take together. */
   verifyBudgetMs: number;
+  /** Keep-alive connections to Verify (calls beyond wait in our queue, see adapters/verify/gate.ts). */
+  verifyPoolConnections: number;
+  /** Verify calls one customer may have in flight or queued at once. */
+  verifyPerCustomerCalls: number;
   databaseUrl: string;
   credentialsKey: string | undefined;
   /** Reuse of a token's login read from the store, in ms (0: read every request); the cross-instance revocation delay. */
@@ -79,6 +83,8 @@ const envSchema = {
     VERIFY_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 3000 },
     VERIFY_RETRIES: { type: 'integer', minimum: 0, maximum: 5, default: 2 },
     VERIFY_BUDGET_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 2500 },
+    VERIFY_POOL_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 4096, default: 128 },
+    VERIFY_PER_CUSTOMER_CALLS: { type: 'integer', minimum: 1, maximum: 1000, default: 4 },
     DATABASE_URL: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:data/connector.db' },
     CREDENTIALS_KEY: { type: 'string', minLength: 1 },
     TOKEN_IDLE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 900 },
@@ -162,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyTimeoutMs: v.VERIFY_TIMEOUT_MS,
     verifyRetries: v.VERIFY_RETRIES,
     verifyBudgetMs: v.VERIFY_BUDGET_MS,
+    verifyPoolConnections: v.VERIFY_POOL_CONNECTIONS,
+    verifyPerCustomerCalls: v.VERIFY_PER_CUSTOMER_CALLS,
     databaseUrl: v.DATABASE_URL,
     credentialsKey: v.CREDENTIALS_KEY,
     tokenIdleTtlSeconds: v.TOKEN_IDLE_TTL_SECONDS,

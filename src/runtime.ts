@@ -43,6 +43,8 @@ export interface StartOptions {
   onVerifyCall?: (event: VerifyCallEvent) => void;
   logger?: Parameters<typeof build>[0]['logger'];
   https?: { key: Buffer; cert: Buffer } | null;
+  /** Called with the app before it is ready, to add hooks (benchmarks' instrumentation). */
+  configure?: (app: FastifyInstance) => void;
   /** Background reconciliation period (default RECONCILE_INTERVAL_SECONDS); 0 disables it (tests drive it themselves). */
   reconcileEveryMs?: number;
 }
@@ -99,6 +101,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
 
   const metrics = new Metrics();
   metrics.watchStuckMovements(stuckMovementsCounter(store));
+  metrics.watchVerifyPool(() => baseClient.pool);
   // Verify call failures are logged through ctx.log, so they carry the request_id (ctx is set below, before any call).
   const verifyLog: VerifyLogger = {
     debug: (obj, msg) => ctx.log.debug(obj, msg),
@@ -111,6 +114,8 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     bankId: config.verifyBankId,
     timeoutMs: config.verifyTimeoutMs,
     retries: config.verifyRetries,
+    connections: config.verifyPoolConnections,
+    perCustomerCalls: config.verifyPerCustomerCalls,
     logger: verifyLog,
     onCall: (event) => {
       metrics.observeVerifyCall(event);
@@ -118,7 +123,12 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     },
     onDrift: (event) => metrics.observeVerifyDrift(event),
   });
-  const verify = withCircuitBreaker(baseClient, { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenSeconds * 1000 });
+  const verify = withCircuitBreaker(baseClient, {
+    failureThreshold: config.circuitFailureThreshold,
+    openMs: config.circuitOpenSeconds * 1000,
+    // a timeout counts against Verify when it had at least a second (or its whole time limit)
+    fairTimeoutMs: Math.min(1000, config.verifyTimeoutMs),
+  });
 
   const ctx: DomainContext = {
     config,
@@ -155,6 +165,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     })();
     return housekeepingRun;
   };
+  options.configure?.(app);
   await app.ready();
   await housekeeping();
   const period = options.reconcileEveryMs ?? config.reconcileIntervalSeconds * 1000;

@@ -19,6 +19,11 @@
  * BENCH_NODE_ARGS and BENCH_CONNECTOR_ENV (comma-separated K=V) for experiments;
  * --leak-only, --no-write (keep bench/results.* as they are), --render (results.md again from
  * results.json, baseline.json and notes.md, without measuring).
+ *
+ * --conversations (`npm run bench:conversations`): the conversation scenarios instead
+ * (scripts/bench/conversations.ts), written to results.json's `conversations` array (the
+ * micro benchmark's results are kept); with --smoke, a 20-second run that fails (exit 1) on
+ * errors or lost movements and writes nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +32,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { runConversation, type Turn } from './conversation.js';
+import { conversationsMarkdown, runConversations, type ConversationPoint } from './conversations.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const env = process.env;
@@ -57,6 +63,8 @@ interface Server {
   name: string;
   pid: number;
   origin: string;
+  /** The server's ready line (`{"port":N,…}`). */
+  ready: { port: number; [k: string]: unknown };
   /** Heap in use after a full GC (connector servers, run with --expose-gc), in MB. */
   heapAfterGc(): Promise<number | undefined>;
   stop(): Promise<void>;
@@ -99,13 +107,13 @@ async function startServer(name: string, script: string, extraEnv: Record<string
         const report = JSON.parse(line) as { heapUsedAfterGcMb: number; gc: boolean };
         heapWaiters.shift()?.(report.gc ? report.heapUsedAfterGcMb : undefined);
       } else if (line.startsWith('{"port"')) {
-        child.stdout!.emit('ready', (JSON.parse(line) as { port: number }).port);
+        child.stdout!.emit('ready', JSON.parse(line) as { port: number });
       }
     }
   });
-  const port = await new Promise<number>((ok, fail) => {
+  const ready = await new Promise<{ port: number; [k: string]: unknown }>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not start within 90 s:\n${errTail}`)), 90_000);
-    child.stdout!.once('ready', (p: number) => {
+    child.stdout!.once('ready', (p: { port: number }) => {
       clearTimeout(timer);
       ok(p);
     });
@@ -117,7 +125,8 @@ async function startServer(name: string, script: string, extraEnv: Record<string
   return {
     name,
     pid: child.pid!,
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${ready.port}`,
+    ready,
     heapAfterGc() {
       return new Promise((ok) => {
         const timer = setTimeout(() => ok(undefined), 5_000);
@@ -414,6 +423,8 @@ async function main(): Promise<void> {
     leak,
     economy,
     targets,
+    // the conversation bench's points, kept from its last run
+    ...previousConversations(),
   };
 
   console.log('');
@@ -471,6 +482,8 @@ function markdown(report: {
   leak?: LeakReport;
   economy?: { turns: Turn[]; total: number; minimum: number };
   targets: TargetCheck[];
+  conversations?: ConversationPoint[];
+  conversations_run?: { date: string; machine: Record<string, unknown>; settings: Record<string, unknown> };
 }): string {
   const lines: string[] = [];
   lines.push('# Benchmark results', '');
@@ -503,6 +516,15 @@ function markdown(report: {
     );
   }
   const notes = join(ROOT, 'bench/notes.md');
+  if (report.conversations) {
+    const convNotes = join(ROOT, 'bench/conversations-notes.md');
+    lines.push(
+      ...conversationsMarkdown(
+        { points: report.conversations, settings: report.conversations_run?.settings ?? {}, date: report.conversations_run?.date, machine: report.conversations_run?.machine },
+        existsSync(convNotes) ? readFileSync(convNotes, 'utf8') : undefined,
+      ),
+    );
+  }
   if (existsSync(notes)) lines.push(readFileSync(notes, 'utf8').trim(), '');
   return `${lines.join('\n')}\n`;
 }
@@ -542,7 +564,53 @@ function beforeAfter(before: Baseline, after: { results: Record<string, Measurem
   return lines;
 }
 
-if (args.includes('--render')) {
+type ConversationsRun = { date: string; machine: Record<string, unknown>; settings: Record<string, unknown> };
+function previousConversations(): { conversations?: ConversationPoint[]; conversations_run?: ConversationsRun } {
+  const file = join(ROOT, 'bench/results.json');
+  if (!existsSync(file)) return {};
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as { conversations?: ConversationPoint[]; conversations_run?: ConversationsRun };
+  return previous.conversations ? { conversations: previous.conversations, conversations_run: previous.conversations_run } : {};
+}
+
+async function conversationsMain(): Promise<void> {
+  const smoke = args.includes('--smoke');
+  const loadBefore = loadavg().map((x) => round(x, 2));
+  console.log(`bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load ${loadBefore.join(' ')}, node ${process.version}; the machine is shared: other load moves every figure`);
+  const connectorEnv: Record<string, string> = {
+    KASISTO_SECRET: SECRET,
+    CREDENTIALS_KEY: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'info',
+    BENCH_LOG_FILE: LOG_FILE,
+    RATE_LIMIT_PER_TOKEN: RATE_LIMIT,
+    RATE_LIMIT_PER_ADDRESS: RATE_LIMIT,
+    ...Object.fromEntries((env.BENCH_CONNECTOR_ENV ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+  };
+  const run = await runConversations({ startServer, rssMb, connectorEnv, secret: SECRET }, smoke);
+  const loadAfter = loadavg().map((x) => round(x, 2));
+  const errors = run.points.reduce((n, p) => n + p.errors, 0);
+  const lost = run.points.reduce((n, p) => n + p.lost_movements, 0);
+  console.log(`load average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}; errors ${errors}, lost movements ${lost}`);
+  if (smoke) {
+    const completed = run.points.reduce((n, p) => n + p.conversations_completed, 0);
+    if (errors > 0 || lost > 0 || completed === 0) {
+      console.error(`smoke FAILED: ${errors} errors, ${lost} lost movements, ${completed} conversations completed`);
+      process.exitCode = 1;
+    } else console.log(`smoke passed: ${completed} conversations, no errors, no lost movement`);
+    return;
+  }
+  if (!write) return;
+  const file = join(ROOT, 'bench/results.json');
+  const report = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  report.conversations = run.points;
+  report.conversations_run = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version, loadBefore, loadAfter }, settings: run.settings };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench/results.md'), markdown(report));
+  console.log('wrote bench/results.json (conversations) and bench/results.md');
+}
+
+if (args.includes('--conversations')) {
+  await conversationsMain();
+} else if (args.includes('--render')) {
   // results.md again from results.json (after editing bench/notes.md), without measuring
   writeFileSync(join(ROOT, 'bench/results.md'), markdown(JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8'))));
   console.log('wrote bench/results.md');

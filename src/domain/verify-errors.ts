@@ -16,6 +16,9 @@ export function toDomainError(error: unknown): DomainError {
         return new DomainError('upstream_error', 'The bank answered in an unexpected format');
       case 'rejected':
         return new DomainError('upstream_error', 'The bank refused the request');
+      case 'overloaded':
+        // nothing was sent to the bank: a fast answer the platform can retry soon
+        return new DomainError('upstream_unavailable', 'Too many requests to the bank right now; try again shortly', { retryAfterSeconds: 1 });
     }
   }
   if (error instanceof Error && error.name === 'CircuitOpenError') {

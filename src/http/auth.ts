@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import type { DomainContext } from '../domain/context.js';
 import { storedTokenHash } from '../domain/crypto.js';
 import { authenticate, requireSignedIn, rotateIfDue, type Caller } from '../domain/sessions.js';
-import { runWithVerifyDeadline } from '../adapters/verify/deadline.js';
+import { runWithVerifyDeadline, setVerifyKey } from '../adapters/verify/deadline.js';
 import { ApiError } from './errors.js';
 import { unauthorized } from './error-handler.js';
 import { addressBucket, RateLimiter, type Verdict } from './rate-limit.js';
@@ -78,6 +78,8 @@ export function authHooks(config: Config, ctx: DomainContext): AuthHooks {
           const verdict = limiter.hit(`token:${caller.tokenHash}`, config.rateLimitPerToken);
           if (!verdict.allowed) throw tooMany(verdict);
           request.caller = caller;
+          // this customer's Verify calls share one customer's part of the pool
+          setVerifyKey(caller.grant.user_id);
           // Data operations wait for a sign-in's pending one-time password; the operation that
           // answers it does not (the error handler turns the 450 into a 403 where the contract has none).
           if (!answersOtp) requireSignedIn(caller);

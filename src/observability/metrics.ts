@@ -26,7 +26,7 @@ export class Metrics {
 
   private readonly verifyCalls = new Counter({
     name: 'connector_verify_calls_total',
-    help: 'HTTP attempts to Verify, by Verify operationId and outcome (ok, timeout, unreachable, server, rejected, contract)',
+    help: 'HTTP attempts to Verify, by Verify operationId and outcome (ok, timeout, unreachable, server, rejected, contract; overloaded = shed by our own pool, not sent)',
     labelNames: ['operation', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -83,6 +83,27 @@ export class Metrics {
   /** The source of connector_movements_stuck_in_flight (src/observability/stuck-movements.ts). */
   watchStuckMovements(count: () => Promise<number>): void {
     this.stuckMovements = count;
+  }
+
+  /** The Verify pool's queue depth, attempts in flight and calls shed, read at scrape time (no cost per call). */
+  watchVerifyPool(stats: () => { size: number; inFlight: number; queued: number; shed: number }): void {
+    const gauge = (name: string, help: string, read: (s: ReturnType<typeof stats>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read(stats()));
+        },
+      });
+    gauge('connector_verify_queue_depth', 'Verify calls waiting for a connection of our pool', (s) => s.queued);
+    gauge('connector_verify_in_flight', 'Verify attempts in flight (at most connector_verify_pool_size)', (s) => s.inFlight);
+    gauge('connector_verify_pool_size', 'Connections of the pool to Verify (VERIFY_POOL_CONNECTIONS)', (s) => s.size);
+    gauge('connector_verify_shed_total', 'Verify calls refused by our pool since start (no room within the request budget, or the customer cap): answered 503 + Retry-After', (s) => s.shed);
+  }
+
+  observeRequest(operation: string, status: number, seconds: number): void {
+    this.requestObserver(operation)(status, seconds);
   }
 
   /** Counts the requests of one operation (made once per route, called once per request). */

@@ -13,6 +13,8 @@ export interface RequestScope {
   readonly log: FastifyBaseLogger | undefined;
   /** performance.now() time by which every Verify call of the request must be done. */
   readonly verifyDeadline: number | undefined;
+  /** Whose Verify calls these are, for the per-customer share of the Verify pool (the customer's user_id, set once the token is checked); undefined: not capped. */
+  verifyKey?: string | undefined;
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

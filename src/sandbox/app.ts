@@ -178,6 +178,12 @@ export async function buildSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return reply.code(404).send(errorBody(`No such endpoint: ${request.method} ${path}`));
   });
 
+  // Connections of clients (the connector's keep-alive pool shows as few long-lived ones).
+  app.server.on('connection', (socket) => {
+    stats.socketOpened();
+    socket.once('close', () => stats.socketClosed());
+  });
+
   // Call counting, then fault injection (both only for the spec's operations).
   app.addHook('onRequest', async (request) => {
     const operationId = operationIdOf(request);

@@ -8,6 +8,7 @@
  *   DELETE /__sandbox/faults                clear all faults
  *   DELETE /__sandbox/faults/:operationId   clear one
  *   GET    /__sandbox/stats                 { total, calls: { operationId: n } }
+ *   GET    /__sandbox/debits                per login that moved money: debits, total, balances
  *   POST   /__sandbox/reset                 state, stats and faults back to a fresh start
  */
 import type { Sandbox } from './app.js';
@@ -47,6 +48,8 @@ export function registerControlRoutes(sandbox: Sandbox): void {
   });
 
   app.get(`${CONTROL_PREFIX}/stats`, async () => stats.snapshot());
+
+  app.get(`${CONTROL_PREFIX}/debits`, async () => sandbox.state.debits());
 
   app.post(`${CONTROL_PREFIX}/reset`, async (_request, reply) => {
     sandbox.reset();

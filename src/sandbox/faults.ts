@@ -3,6 +3,9 @@
  * switchable at run time, applied with Fastify hooks.
  *
  * - `latencyMs`: wait before handling (onRequest); combines with every other effect.
+ * - `latencyMedianMs` + `latencyP99Ms`: wait a latency drawn for each call from a log-normal
+ *   distribution with that median and 99th percentile (a slow bank: most calls near the
+ *   median, a long tail); instead of `latencyMs`, combines like it.
  * - `status`: answer this status with an error body, without doing the work.
  * - `drop`: destroy the socket without answering.
  * - `malformed`: answer 200 with a body that breaks the spec (`{"id":42}`).
@@ -19,6 +22,8 @@ import type { OperationId } from './types.js';
 
 export interface Fault {
   latencyMs?: number;
+  latencyMedianMs?: number;
+  latencyP99Ms?: number;
   status?: number;
   drop?: boolean;
   malformed?: boolean;
@@ -34,7 +39,7 @@ export const MALFORMED_BODY = '{"id":42}';
 /** Header telling which injected fault shaped a response (diagnostics only). */
 export const FAULT_HEADER = 'x-sandbox-fault';
 
-const KEYS = new Set(['latencyMs', 'status', 'drop', 'malformed', 'afterHandler', 'times']);
+const KEYS = new Set(['latencyMs', 'latencyMedianMs', 'latencyP99Ms', 'status', 'drop', 'malformed', 'afterHandler', 'times']);
 const MAX_LATENCY_MS = 120_000;
 
 export function isFaultTarget(value: unknown): value is FaultTarget {
@@ -49,7 +54,7 @@ export function parseFault(input: unknown): Fault {
     if (!KEYS.has(key)) throw new TypeError(`unknown fault property: ${key}`);
   }
   const fault: Fault = {};
-  const int = (key: 'latencyMs' | 'status' | 'times', min: number, max: number) => {
+  const int = (key: 'latencyMs' | 'latencyMedianMs' | 'latencyP99Ms' | 'status' | 'times', min: number, max: number) => {
     const v = raw[key];
     if (v === undefined) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -64,6 +69,14 @@ export function parseFault(input: unknown): Fault {
     fault[key] = v;
   };
   int('latencyMs', 0, MAX_LATENCY_MS);
+  int('latencyMedianMs', 1, MAX_LATENCY_MS);
+  int('latencyP99Ms', 1, MAX_LATENCY_MS);
+  const distribution = fault.latencyMedianMs !== undefined || fault.latencyP99Ms !== undefined;
+  if (distribution) {
+    if (fault.latencyMedianMs === undefined || fault.latencyP99Ms === undefined) throw new TypeError('latencyMedianMs and latencyP99Ms go together');
+    if (fault.latencyP99Ms < fault.latencyMedianMs) throw new TypeError('latencyP99Ms must be at least latencyMedianMs');
+    if (fault.latencyMs !== undefined) throw new TypeError('latencyMs and latencyMedianMs/latencyP99Ms exclude each other');
+  }
   int('status', 400, 599);
   int('times', 1, 1_000_000);
   bool('drop');
@@ -72,7 +85,7 @@ export function parseFault(input: unknown): Fault {
   const effects = [fault.status !== undefined, fault.drop === true, fault.malformed === true].filter(Boolean).length;
   if (effects > 1) throw new TypeError('status, drop and malformed exclude each other');
   if (fault.afterHandler && !fault.drop && !fault.malformed) throw new TypeError('afterHandler needs drop or malformed');
-  if (effects === 0 && !fault.latencyMs) throw new TypeError('fault has no effect: give latencyMs, status, drop or malformed');
+  if (effects === 0 && !fault.latencyMs && !distribution) throw new TypeError('fault has no effect: give latencyMs, latencyMedianMs/latencyP99Ms, status, drop or malformed');
   return fault;
 }
 
@@ -123,6 +136,27 @@ export class FaultController {
   }
 }
 
+/** z of the 99th percentile of the standard normal distribution. */
+const Z99 = 2.3263478740408408;
+
+/**
+ * A latency drawn from the log-normal distribution with this median and 99th percentile
+ * (ln X ~ N(ln median, σ) with σ = ln(p99 / median) / z99), capped at MAX_LATENCY_MS.
+ * `random` is injectable for tests.
+ */
+export function drawLatencyMs(medianMs: number, p99Ms: number, random: () => number = Math.random): number {
+  const sigma = Math.log(p99Ms / medianMs) / Z99;
+  // Box–Muller; 1 - random() is in (0, 1], so the logarithm is finite
+  const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return Math.min(MAX_LATENCY_MS, Math.round(medianMs * Math.exp(sigma * z)));
+}
+
+/** The wait a fault asks for before handling (0 for none). */
+export function latencyOf(fault: Fault): number {
+  if (fault.latencyMedianMs !== undefined && fault.latencyP99Ms !== undefined) return drawLatencyMs(fault.latencyMedianMs, fault.latencyP99Ms);
+  return fault.latencyMs ?? 0;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function destroyConnection(request: FastifyRequest): void {
@@ -146,7 +180,8 @@ export function installFaultHooks(
     const fault = faults.take(operationId);
     if (!fault) return;
     request.log.info({ operationId, fault }, 'sandbox: injecting fault');
-    if (fault.latencyMs) await sleep(fault.latencyMs);
+    const latency = latencyOf(fault);
+    if (latency > 0) await sleep(latency);
     if (fault.afterHandler) {
       afterHandler.set(request, fault);
       return;

@@ -49,6 +49,46 @@ export const TEST_USERS: readonly TestUser[] = [
   { login: 'test_transfer_questions', onLogin: 'connected', onTransfer: 'questions', description: 'login connects; each transfer needs a questions verification' },
 ];
 
+/**
+ * Minted test customers: `<login>+<n>` (n a decimal 1…999999999 without leading zeros, e.g.
+ * `test+42`, `test_transfer_otp+7`) behaves exactly like `<login>` but is a customer of its
+ * own: its own three accounts, with IBANs and account numbers of its own and its own
+ * balances. Benchmarks and tests play thousands of distinct customers with them.
+ */
+const MINTED = /^([a-z_]+)\+([1-9][0-9]{0,8})$/;
+
+/** The documented test user a login behaves as (itself or the base of a minted `login+n`), and n (0 for the base). */
+export function testUserOf(login: string): { user: TestUser; variant: number } | undefined {
+  const exact = TEST_USERS.find((u) => u.login === login);
+  if (exact) return { user: exact, variant: 0 };
+  const match = MINTED.exec(login);
+  if (!match) return undefined;
+  const user = TEST_USERS.find((u) => u.login === match[1]);
+  return user ? { user, variant: Number(match[2]) } : undefined;
+}
+
+/** ISO 13616 check digits (mod 97) of an IBAN given without them. */
+function ibanCheckDigits(country: string, bban: string): string {
+  const digits = `${bban}${country}00`.replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  let rest = 0;
+  for (const d of digits) rest = (rest * 10 + Number(d)) % 97;
+  return String(98 - rest).padStart(2, '0');
+}
+
+/**
+ * The accounts of a login: the documented three for a documented login, and for minted
+ * customer n the same types and currencies with account numbers `9` + n (11 digits) + the
+ * template's last 4, and valid IBANs (bank code 033) of those numbers.
+ */
+export function accountTemplatesOf(variant: number): readonly AccountTemplate[] {
+  if (variant === 0) return ACCOUNT_TEMPLATES;
+  return ACCOUNT_TEMPLATES.map((t) => {
+    const number = `9${String(variant).padStart(11, '0')}${t.number.slice(-4)}`;
+    const bban = `033${number}`;
+    return { ...t, number, iban: `AE${ibanCheckDigits('AE', bban)}${bban}` };
+  });
+}
+
 export const SMS_CHALLENGE_TEXT = 'Please, enter test OTP (1234 to finish or 12345 for one more verification)';
 /** sms code that finishes the verification. */
 export const SMS_CODE_FINISH = '1234';

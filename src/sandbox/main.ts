@@ -4,6 +4,10 @@
  *   SANDBOX_PORT     port (default 4011, the port of `npm run mock:verify`)
  *   SANDBOX_CONTROL  "true" to serve the /__sandbox control routes (faults, stats, reset)
  *   LOG_LEVEL        pino level (default info)
+ *   SANDBOX_MAX_SESSIONS  sessions kept in memory (default 50 000)
+ *   SANDBOX_LATENCY_MEDIAN_MS, SANDBOX_LATENCY_P99_MS  a slow bank from the start: every
+ *                    operation waits a log-normal latency with that median and p99 (the '*'
+ *                    fault; the control endpoint can change it)
  */
 import { buildSandbox } from './app.js';
 import { CONTROL_PREFIX } from './control.js';
@@ -22,7 +26,22 @@ function port(): number {
 }
 
 const control = process.env['SANDBOX_CONTROL'] === 'true';
-const sandbox = await buildSandbox({ logger: { level: process.env['LOG_LEVEL'] ?? 'info' }, controlEndpoint: control });
+const maxSessions = process.env['SANDBOX_MAX_SESSIONS'];
+const sandbox = await buildSandbox({
+  logger: { level: process.env['LOG_LEVEL'] ?? 'info' },
+  controlEndpoint: control,
+  ...(maxSessions ? { maxSessions: Number(maxSessions) } : {}),
+});
+const median = process.env['SANDBOX_LATENCY_MEDIAN_MS'];
+const p99 = process.env['SANDBOX_LATENCY_P99_MS'];
+if (median || p99) {
+  try {
+    sandbox.faults.set('*', { latencyMedianMs: Number(median), latencyP99Ms: Number(p99) });
+  } catch (error) {
+    process.stderr.write(`SANDBOX_LATENCY_MEDIAN_MS / SANDBOX_LATENCY_P99_MS: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
 const url = await sandbox.app.listen({ host: HOST, port: port() });
 
 const lines = [

@@ -18,7 +18,6 @@
 import { randomInt } from 'node:crypto';
 import { badRequest, notFound, unprocessable } from './errors.js';
 import {
-  ACCOUNT_TEMPLATES,
   BANKS,
   EXPECTED_ANSWERS,
   INITIAL_BALANCE,
@@ -27,7 +26,8 @@ import {
   SMS_CODE_FINISH,
   SMS_CODE_ONE_MORE,
   TEST_PASSWORD,
-  TEST_USERS,
+  accountTemplatesOf,
+  testUserOf,
   type AccountTemplate,
   type TestUser,
 } from './fixtures.js';
@@ -204,7 +204,7 @@ export class SandboxState {
     if (!bank) throw badRequest(`bank_id is invalid: no such bank (${input.bank_id})`);
     session.bankId = bank.id;
     session.login = input.credentials.login;
-    const user = TEST_USERS.find((u) => u.login === input.credentials.login);
+    const user = testUserOf(input.credentials.login)?.user;
     const outcome = user && input.credentials.password === TEST_PASSWORD ? user.onLogin : 'failed';
     switch (outcome) {
       case 'connected':
@@ -338,6 +338,28 @@ export class SandboxState {
     return { ...this.renderVerification(verification), verifiable: this.renderTransfer(transfer) };
   }
 
+  // ── inspection (tests and benchmarks; not part of Verify's API) ─────────────────
+
+  /**
+   * Per login that moved money: how many of its transfers debited an account, the total
+   * debited (minor units) and its balances now. A movement made twice shows as 2 debits.
+   * Only transfers of sessions still in memory (see maxSessions).
+   */
+  debits(): Record<string, { debits: number; debitedMinor: number; balances: Record<string, number> }> {
+    const out: Record<string, { debits: number; debitedMinor: number; balances: Record<string, number> }> = {};
+    for (const transfer of this.transfers.values()) {
+      if (!transfer.debited) continue;
+      const entry = (out[transfer.login] ??= {
+        debits: 0,
+        debitedMinor: 0,
+        balances: Object.fromEntries(this.ledger(transfer.login).map((a) => [a.iban, a.balance])),
+      });
+      entry.debits += 1;
+      entry.debitedMinor += transfer.amount;
+    }
+    return out;
+  }
+
   // ── internals ────────────────────────────────────────────────────────────────────
 
   private uniqueId(prefix: 'ses' | 'tr' | 'vrf', taken: Map<string, unknown>): string {
@@ -359,7 +381,7 @@ export class SandboxState {
   }
 
   private user(login: string): TestUser | undefined {
-    return TEST_USERS.find((u) => u.login === login);
+    return testUserOf(login)?.user;
   }
 
   private verificationOf(kind: 'session' | 'transfer', parentId: string, verificationId: string): VerificationRecord {
@@ -396,7 +418,7 @@ export class SandboxState {
   private ledger(login: string): LedgerAccount[] {
     let ledger = this.ledgers.get(login);
     if (!ledger) {
-      ledger = ACCOUNT_TEMPLATES.map((t) => ({ ...t, balance: INITIAL_BALANCE }));
+      ledger = accountTemplatesOf(testUserOf(login)?.variant ?? 0).map((t) => ({ ...t, balance: INITIAL_BALANCE }));
       this.ledgers.set(login, ledger);
     }
     return ledger;

@@ -10,11 +10,19 @@
  * - BENCH_LEDGER_ROWS=N seeds N processed movements for the user `test` through the Store
  *   (rows inserted directly, not N real transfers through Verify).
  *
+ * - BENCH_CONVERSATIONS=1 (the conversation bench): each response carries `x-bench-verify-ms`
+ *   (wall time of this request's Verify attempts, summed from the onVerifyCall hook, keyed by
+ *   the request's scope) and `x-bench-verify-calls`, and a side server on `statsPort` answers
+ *   GET /stats: event-loop delay (perf_hooks.monitorEventLoopDelay) and the Verify pool's
+ *   stats; `?reset=1` starts a new window. Production has none of this.
+ *
  * Prints one JSON line `{"port":N}` on stdout when ready (and a heap line on SIGUSR2). Tokens never leave this process:
  * the load generator signs in over HTTP itself. SIGTERM stops it cleanly (so --cpu-prof
  * can write its profile).
  */
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loggerOptions } from '../../../src/http/logging/redaction.js';
@@ -23,6 +31,8 @@ import { LineWriter } from '../../../src/http/logging/destination.js';
 import { startConnector } from '../../../src/runtime.js';
 import { newId } from '../../../src/domain/crypto.js';
 import type { NewMovement } from '../../../src/adapters/store/schema.js';
+import type { StartOptions } from '../../../src/runtime.js';
+import { requestScope } from '../../../src/observability/request-scope.js';
 
 const env = process.env;
 const dir = mkdtempSync(join(tmpdir(), 'bench-connector-'));
@@ -42,10 +52,63 @@ const logger =
   env.BENCH_LOG_DESTINATION === 'pino'
     ? { ...(loggerOptions(config) as object), stream: undefined, file: logFile }
     : { ...(loggerOptions(config) as object), stream: new LineWriter(openSync(logFile, 'a')) };
+const conversations = env.BENCH_CONVERSATIONS === '1';
+const verifyTime = new WeakMap<object, { ms: number; calls: number }>();
+const instrumentation: StartOptions = conversations
+  ? {
+      // runs inside the call's async context: the request's scope object identifies it
+      onVerifyCall(event) {
+        const scope = requestScope.getStore();
+        if (!scope) return;
+        const entry = verifyTime.get(scope);
+        if (entry) {
+          entry.ms += event.durationMs;
+          entry.calls += event.outcome === 'overloaded' ? 0 : 1;
+        } else verifyTime.set(scope, { ms: event.durationMs, calls: event.outcome === 'overloaded' ? 0 : 1 });
+      },
+      configure(app) {
+        app.addHook('onSend', (_request, reply, payload, done) => {
+          const scope = requestScope.getStore();
+          const entry = scope ? verifyTime.get(scope) : undefined;
+          reply.header('x-bench-verify-ms', String(entry?.ms ?? 0));
+          reply.header('x-bench-verify-calls', String(entry?.calls ?? 0));
+          reply.header('x-bench-elapsed-ms', String(reply.elapsedTime));
+          done(null, payload);
+        });
+      },
+    }
+  : {};
 const connector = await startConnector(config, {
   logger: logger as never,
   reconcileEveryMs: 0,
+  ...instrumentation,
 });
+let statsPort: number | undefined;
+if (conversations) {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const pool = () => (connector.metrics.registry.getSingleMetric('connector_verify_queue_depth') ? connector.metrics.registry.getMetricsAsJSON() : undefined);
+  const stats = createServer((req, res) => {
+    void (async () => {
+      const body = {
+        loopDelayP99Ms: loop.count > 0 ? Math.round((loop.percentile(99) / 1e6) * 10) / 10 : 0,
+        loopDelayMaxMs: loop.count > 0 ? Math.round((loop.max / 1e6) * 10) / 10 : 0,
+        verifyPool: Object.fromEntries(
+          ((await pool()) ?? [])
+            .filter((m) => ['connector_verify_queue_depth', 'connector_verify_in_flight', 'connector_verify_pool_size', 'connector_verify_shed_total'].includes(m.name))
+            .map((m) => [m.name, m.values[0]?.value]),
+        ),
+        circuit: connector.circuit.state,
+      };
+      if (req.url?.includes('reset=1')) loop.reset();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(body));
+    })();
+  });
+  await new Promise<void>((ok) => stats.listen(0, '127.0.0.1', ok));
+  stats.unref();
+  statsPort = (stats.address() as { port: number }).port;
+}
 
 const ledgerRows = Number(env.BENCH_LEDGER_ROWS ?? 0);
 if (ledgerRows > 0) await seedLedger(ledgerRows);
@@ -69,7 +132,7 @@ if (env.BENCH_ALLOC_PROFILE) {
 }
 
 const address = await connector.app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ port: Number(new URL(address).port) })}\n`);
+process.stdout.write(`${JSON.stringify({ port: Number(new URL(address).port), ...(statsPort ? { statsPort } : {}) })}\n`);
 
 let stopping = false;
 const stop = () => {

@@ -3,7 +3,10 @@
  * consecutive infrastructure failures (timeouts, refused connections, 5xx, bodies that
  * break the contract), calls fail at
  * once for CIRCUIT_OPEN_SECONDS instead of piling onto a Verify that is down; then one
- * trial call decides whether it closes again. Verify's 4xx answers are not failures.
+ * trial call decides whether it closes again. Verify's 4xx answers are not failures, and
+ * neither are calls never sent (our own pool full, the request's budget spent: attempts 0),
+ * nor timeouts of attempts the request's budget gave less than `fairTimeoutMs` (Verify was
+ * not given a fair chance: the time went to our own queue or earlier calls).
  */
 import type { VerifyClient } from './client.js';
 import { VerifyError } from './errors.js';
@@ -24,7 +27,7 @@ export interface CircuitBreaker {
 
 export function withCircuitBreaker(
   client: VerifyClient,
-  options: { failureThreshold: number; openMs: number; now?: () => number },
+  options: { failureThreshold: number; openMs: number; now?: () => number; fairTimeoutMs?: number },
 ): VerifyClient & { circuit: CircuitBreaker } {
   const now = options.now ?? Date.now;
   let failures = 0;
@@ -56,7 +59,12 @@ export function withCircuitBreaker(
         return result;
       } catch (error) {
         // a body that breaks the contract (e.g. a proxy's HTML error page) means Verify is not usable either
-        const infrastructure = error instanceof VerifyError && error.kind !== 'rejected';
+        const infrastructure =
+          error instanceof VerifyError &&
+          error.kind !== 'rejected' &&
+          error.kind !== 'overloaded' &&
+          error.attempts > 0 &&
+          !(error.kind === 'timeout' && error.timeLimitMs !== undefined && error.timeLimitMs < (options.fairTimeoutMs ?? 0));
         if (infrastructure) {
           failures += 1;
           if (trial || failures >= options.failureThreshold) {

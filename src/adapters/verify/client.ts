@@ -3,7 +3,9 @@
  *
  * - Typed by generated/verify.ts (openapi-fetch `createClient<paths>`); 2xx bodies are also
  *   validated at run time against spec/verify.yaml (see validate.ts).
- * - One keep-alive connection pool (an undici Agent), closed by `close()`.
+ * - One keep-alive connection pool (an undici Agent), closed by `close()`, behind our own
+ *   admission gate (gate.ts): waiting for a connection is not Verify's time, and a call that
+ *   cannot be served within the request's budget fails fast as `overloaded`.
  * - A per-attempt time limit covering the headers and the body.
  * - Bounded retries with exponential backoff and jitter, only for calls that are safe to
  *   repeat (GETs and the idempotent verification PUTs), only on timeout, unreachable and
@@ -22,7 +24,8 @@ import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 import type { components, operations, paths } from '../../../generated/verify.js';
 import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } from './errors.js';
 import { responseValidators, type ContractDrift, type DriftKind } from './validate.js';
-import { currentVerifyDeadline } from './deadline.js';
+import { currentRequestScope, currentVerifyDeadline, currentVerifyKey } from './deadline.js';
+import { GateRefused, VerifyGate, type GateStats } from './gate.js';
 
 export { VerifyError, type VerifyErrorKind } from './errors.js';
 
@@ -93,12 +96,14 @@ export interface VerifyClientOptions {
    * can neither replace `Authorization` nor `Content-Type`.
    */
   headers?: (operation: VerifyOperation) => Record<string, string> | undefined;
-  /** Size of the keep-alive pool to Verify (default 64). */
+  /** Size of the keep-alive pool to Verify: attempts in flight at once (default 128). */
   connections?: number;
   /** Called for every drift in an answer (metrics). Must not throw; if it does, it is ignored. */
   onDrift?: (event: VerifyDriftEvent) => void;
   /** A drift (operation, kind, pointer) is logged at most once per this interval (default 10 min). */
   driftLogIntervalMs?: number;
+  /** Calls one customer (the request's verifyKey) may have in flight or queued (default 4). */
+  perCustomerCalls?: number;
 }
 
 /** An answer departed from spec/verify.yaml in a way the connector tolerates. */
@@ -200,9 +205,9 @@ interface RawResult<T> {
 
 type AttemptResult<T> =
   | { ok: true; data: T; status: number; drift: ContractDrift[] }
-  | { ok: false; error: VerifyError; status?: number };
+  | { ok: false; error: VerifyError; status?: number; limitMs?: number };
 
-export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
+export function createVerifyClient(options: VerifyClientOptions): VerifyClient & { readonly pool: GateStats } {
   const timeoutMs = options.timeoutMs;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError('timeoutMs must be a positive number');
   const retries = Math.max(0, Math.floor(options.retries ?? 2));
@@ -233,8 +238,9 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
     }
   }
 
+  const gate = new VerifyGate({ slots: options.connections ?? 128, perKeyMax: options.perCustomerCalls ?? 4 });
   const agent = new Agent({
-    connections: options.connections ?? 64,
+    connections: gate.size,
     pipelining: 1,
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
@@ -244,6 +250,8 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
     connect: { timeout: timeoutMs },
   });
   let closed = false;
+  /** Requests that waited in our queue: their later calls are refused (503) rather than sent without time for an answer. */
+  const delayedByQueue = new WeakSet<object>();
 
   const baseFetch = (request: Request): Promise<Response> =>
     undiciFetch(request as unknown as UndiciRequest, { dispatcher: agent }) as unknown as Promise<Response>;
@@ -311,7 +319,10 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
       if (checked.violation) return fail('contract', checked.violation);
       return { ok: true, data: result.data as T, status, drift: checked.drift };
     } catch (error) {
-      if (timedOut) return fail('timeout', `no complete answer within ${limitMs} ms`);
+      if (timedOut) {
+        const timeout = fail('timeout', `no complete answer within ${limitMs} ms`);
+        return timeout.ok ? timeout : { ...timeout, limitMs };
+      }
       if (error instanceof SyntaxError && status !== undefined && status >= 200 && status < 300) {
         return fail('contract', 'response body is not JSON');
       }
@@ -334,13 +345,37 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
     }
     const maxAttempts = spec.idempotent ? retries + 1 : 1;
     const minAttemptMs = Math.min(100, timeoutMs / 2);
+    const key = currentVerifyKey();
+    const scope = currentRequestScope();
     let attempts = 0;
+    let previous: VerifyError | undefined;
     for (;;) {
+      let release: () => void;
+      try {
+        const busy = gate.busy;
+        if (scope && busy) delayedByQueue.add(scope);
+        // under congestion, or for a request that lost time in our queue, a call without time
+        // left for an answer is shed (503) rather than sent to time out (504)
+        release = await gate.acquire(key, deadline, { strict: busy || (scope !== undefined && delayedByQueue.has(scope)) });
+      } catch (error) {
+        if (!(error instanceof GateRefused)) throw error;
+        // not sent: not Verify's doing, so not a timeout (the circuit breaker ignores it)
+        emit({ operation: spec.operation, durationMs: 0, outcome: 'overloaded' });
+        logger?.warn({ operation: spec.operation, ...spec.ids, reason: error.reason, queued: gate.stats.queued }, 'verify call shed');
+        if (previous) throw previous; // a retry that found no room: the failure that made it stands
+        throw new VerifyError({ kind: 'overloaded', operation: spec.operation, detail: error.reason, attempts: 0 });
+      }
       attempts += 1;
       const attemptStarted = performance.now();
       const limitMs = Math.max(1, Math.min(timeoutMs, Math.floor(deadline - attemptStarted)));
-      const result = await attempt(spec, limitMs, exec);
+      let result: AttemptResult<T>;
+      try {
+        result = await attempt(spec, limitMs, exec);
+      } finally {
+        release();
+      }
       const durationMs = Math.round((performance.now() - attemptStarted) * 10) / 10;
+      gate.observe(durationMs);
       const outcome: VerifyCallOutcome = result.ok ? 'ok' : result.error.kind;
       emit({ operation: spec.operation, durationMs, outcome, ...(result.status !== undefined ? { status: result.status } : {}) });
       const fields = { operation: spec.operation, ...spec.ids, attempt: attempts, status: result.status, durationMs };
@@ -360,6 +395,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
         const delay = backoff(attempts);
         if (performance.now() + delay + minAttemptMs <= deadline) {
           logger?.warn({ ...fields, kind: error.kind, retryInMs: delay }, 'verify call failed, retrying');
+          previous = new VerifyError({ kind: error.kind, operation: error.operation, status: error.status, verifyMessage: error.verifyMessage, detail: error.detail, attempts });
           await sleep(delay);
           continue;
         }
@@ -371,6 +407,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
         verifyMessage: error.verifyMessage,
         detail: error.detail,
         attempts,
+        ...(result.limitMs !== undefined ? { timeLimitMs: result.limitMs } : {}),
       });
       const level = error.kind === 'rejected' ? 'info' : error.kind === 'contract' ? 'error' : 'warn';
       // Verify's message says why it refused (e.g. a new required field); it is scrubbed of
@@ -388,6 +425,10 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
   }
 
   return {
+    get pool() {
+      return gate.stats;
+    },
+
     async listBanks() {
       return call({ operation: 'listBanks', auth: 'public', idempotent: true }, (init) => api.GET('/banks', init));
     },

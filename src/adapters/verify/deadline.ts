@@ -13,6 +13,22 @@ export function runWithVerifyDeadline<T>(deadline: number, fn: () => T): T {
   return requestScope.run({ owner: scope?.owner, log: scope?.log, verifyDeadline: deadline }, fn);
 }
 
+/** Counts the current request's Verify calls against `key`'s share of the pool (the customer, once known). */
+export function setVerifyKey(key: string): void {
+  const scope = requestScope.getStore();
+  if (scope) scope.verifyKey = key;
+}
+
+/** The current request's scope object (identity only), or undefined outside a request. */
+export function currentRequestScope(): object | undefined {
+  return requestScope.getStore();
+}
+
+/** The current request's customer key for the Verify pool, if any. */
+export function currentVerifyKey(): string | undefined {
+  return requestScope.getStore()?.verifyKey;
+}
+
 /** The current request's deadline, or undefined outside a request (start-up, reconciliation). */
 export function currentVerifyDeadline(): number | undefined {
   return requestScope.getStore()?.verifyDeadline;

@@ -15,8 +15,11 @@
  * - `rejected`: Verify answered 4xx (see `status` and `verifyMessage`).
  * - `contract`: Verify answered 2xx with a body that is not what spec/verify.yaml says
  *   (not JSON, missing fields, wrong `object`/status enum), or another undocumented status.
+ * - `overloaded`: not sent: our own pool to Verify could not serve the call within the
+ *   request's budget, or the customer has too many calls in flight (gate.ts). Says nothing
+ *   about Verify.
  */
-export type VerifyErrorKind = 'timeout' | 'unreachable' | 'server' | 'rejected' | 'contract';
+export type VerifyErrorKind = 'timeout' | 'unreachable' | 'server' | 'rejected' | 'contract' | 'overloaded';
 
 /** The longest `verifyMessage` kept from a Verify error body. */
 export const VERIFY_MESSAGE_MAX = 200;
@@ -28,6 +31,8 @@ export interface VerifyErrorInit {
   verifyMessage?: string;
   detail?: string;
   attempts?: number;
+  /** For a timeout: the time limit the (last) attempt had, ms. */
+  timeLimitMs?: number;
 }
 
 export class VerifyError extends Error {
@@ -43,6 +48,11 @@ export class VerifyError extends Error {
   readonly detail?: string;
   /** How many HTTP attempts were made (0 when the call was refused before sending). */
   readonly attempts: number;
+  /**
+   * For a timeout: the time limit the (last) attempt had, ms. Less than VERIFY_TIMEOUT_MS
+   * when the request's budget cut it short (e.g. after waiting in our queue).
+   */
+  readonly timeLimitMs?: number;
 
   constructor(init: VerifyErrorInit) {
     super(describe(init));
@@ -52,6 +62,7 @@ export class VerifyError extends Error {
     if (init.verifyMessage !== undefined) this.verifyMessage = init.verifyMessage;
     if (init.detail !== undefined) this.detail = init.detail;
     this.attempts = init.attempts ?? 1;
+    if (init.timeLimitMs !== undefined) this.timeLimitMs = init.timeLimitMs;
   }
 
   toJSON(): Record<string, unknown> {
