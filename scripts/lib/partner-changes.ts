@@ -58,7 +58,7 @@ export const PARTNER_CHANGES: Record<string, PartnerChange> = {
     },
   },
   'Kasisto adds an account field and an operation': {
-    api: 'kasisto',
+    api: 'kasisto-1.0',
     breaking: false,
     pointer: '/paths/~1bank_locations',
     apply(doc) {

@@ -152,12 +152,12 @@ describe('spec:diff --gate (CI)', () => {
 
   it('a semver spec needs a greater major: a minor bump is refused', async () => {
     const dir = copyProject();
-    const kasisto = apiOf('kasisto');
+    const kasisto = apiOf('kasisto-1.0');
     edit(dir, kasisto, (doc) => {
       doc.deleteIn(['components', 'schemas', 'account', 'properties', 'account_number']);
       doc.setIn(['info', 'version'], '1.1.0');
     });
-    writeFileSync(join(dir, 'CHANGELOG.md'), '## kasisto 1.1.0\n');
+    writeFileSync(join(dir, 'CHANGELOG.md'), '## kasisto-1.0 1.1.0\n');
     const r = await specDiff(dir, ['--gate']);
     expect(r.code, r.out).toBe(1);
     expect(r.out).toContain('info.version 1.1.0 is not a major bump of 1.0.0');
