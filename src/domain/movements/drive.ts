@@ -108,7 +108,7 @@ export async function advance(ctx: DomainContext, start: Movement, owner: string
       case 'session_created': {
         const credentials = await credentialsFor(ctx, m);
         if (!credentials) return finish(ctx, m, 'cancelled', { failure_reason: 'sign-in ended before the movement was sent' });
-        const session = await ctx.verify.login(m.verify_session_id!, credentials);
+        const session = await ctx.verify.login(m.verify_session_id!, { credentials });
         const status = session.status;
         // a status the spec does not list: no verdict (the movement stays resumable)
         if (!isKnownSessionStatus(status)) throw unreadable('the sign-in');
@@ -166,7 +166,7 @@ async function sendTransfer(ctx: DomainContext, m: Movement, sourceId: string): 
   const sessionId = m.verify_session_id!;
   let transfer: VerifyTransfer;
   try {
-    transfer = await ctx.verify.createTransfer(sessionId, sourceId);
+    transfer = await ctx.verify.createTransfer(sessionId, { source: sourceId });
   } catch (error) {
     const existing = await findSessionTransfer(ctx, sessionId).catch(() => undefined);
     if (!existing) throw error; // stays transfer_requested: a retry or reconciliation resolves it

@@ -7,7 +7,7 @@
 import type { components as c10 } from '../../../generated/kasisto/1.0.js';
 import type { components as c10Final } from '../../../generated/kasisto/1.0-final.js';
 import type { components as c13 } from '../../../generated/kasisto/1.3.js';
-import { accountName, maskAccountNumber, type OwnAccount } from '../../domain/accounts.js';
+import { accountName, kasistoKindOf, maskAccountNumber, type OwnAccount } from '../../domain/accounts.js';
 import type { DomainContext } from '../../domain/context.js';
 import { invalidField } from '../../domain/errors.js';
 import type { DirectoryPayee } from '../../domain/directory.js';
@@ -91,7 +91,7 @@ export function laterTransaction(entry: Transaction10): Transaction10Final & { t
 
 /** Own transfers go between current and savings accounts, the kinds the connector moves money from and to. */
 export function movesMoney(account: OwnAccount): boolean {
-  return account.type === 'current' || account.type === 'savings';
+  return kasistoAccountType(account) !== undefined;
 }
 
 /**
@@ -99,7 +99,7 @@ export function movesMoney(account: OwnAccount): boolean {
  * has no `account_type` at all from 1.2 on (the enum lost `unspecified`; the property is optional).
  */
 export function kasistoAccountType(account: OwnAccount): 'checking' | 'savings' | undefined {
-  return account.type === 'current' ? 'checking' : account.type === 'savings' ? 'savings' : undefined;
+  return kasistoKindOf(account);
 }
 
 /**
