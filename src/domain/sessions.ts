@@ -8,7 +8,7 @@ import { isKnownSessionStatus, type VerifyCredentials } from '../adapters/verify
 import { DomainError, forbidden, invalidField, otpRequired } from './errors.js';
 import type { DomainContext } from './context.js';
 import { newId, newOpaqueToken, seal, storedTokenHash, unseal, userIdFor } from './crypto.js';
-import { challengeOf, parsePending, pendingFrom } from './otp.js';
+import { challengeOf, logOtpEvent, parsePending, pendingFrom } from './otp.js';
 import { admitSignIn, countFailure, forgetFailures } from './customer-guard.js';
 import { toDomainError } from './verify-errors.js';
 
@@ -77,6 +77,7 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
   // a sign-in that still waits for its one-time password proves nothing yet
   if (!pending) await forgetFailures(ctx, userId);
   ctx.log.info({ user_id: userId, grant: grantId, otp_pending: Boolean(pending) }, 'customer signed in');
+  if (pending) logOtpEvent(ctx, { grant: grantId }, 'issued');
   return { userId, token };
 }
 

@@ -10,7 +10,7 @@ import { fingerprint, newId } from '../crypto.js';
 import { inProgress, invalidField, otpRequired } from '../errors.js';
 import { findPayee } from '../directory-queries.js';
 import { isCurrencyCode, toMinorUnits } from '../money.js';
-import { challengeOf, parsePending } from '../otp.js';
+import { challengeOf, logOtpEvent, parsePending } from '../otp.js';
 import type { Caller } from '../sessions.js';
 import { toDomainError } from '../verify-errors.js';
 import { driveWithLease, leaseMs, newLeaseOwner, openSince } from './drive.js';
@@ -59,7 +59,9 @@ export async function requestMovement(ctx: DomainContext, caller: Caller, reques
   if (!recorded.created && isAwaitingOtp(movement.status) && movement.otp_started_at !== null && ctx.now() - movement.otp_started_at > ctx.config.otpWindowSeconds * 1000) {
     movement = await settleExpiredWait(ctx, movement, owner);
   }
-  return answer(await driveWithLease(ctx, movement, owner));
+  const driven = await driveWithLease(ctx, movement, owner);
+  if (isAwaitingOtp(driven.status)) logOtpEvent(ctx, { movement: driven.id }, 'issued');
+  return answer(driven);
 }
 
 /** What the platform is told about a movement: its status, or the 450 it waits on. */
