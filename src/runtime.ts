@@ -54,6 +54,11 @@ function dataDir(config: Config): string {
   return config.databaseUrl.startsWith('sqlite:') && config.databaseUrl !== 'sqlite::memory:' ? dirname(config.databaseUrl.slice(7)) : 'data';
 }
 
+/** Where the embedded sandbox keeps its state: beside a SQLite database file; none otherwise (memory only). */
+export function sandboxStateFile(config: Pick<Config, 'databaseUrl'>): string | undefined {
+  return config.databaseUrl.startsWith('sqlite:') && config.databaseUrl !== 'sqlite::memory:' ? join(dataDir(config as Config), 'sandbox-state.json') : undefined;
+}
+
 /**
  * Development only: a Kasisto secret and credentials key made once and kept in
  * data/dev-secrets.json (mode 600), so ids and tokens survive a restart.
@@ -94,7 +99,10 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   if (!config.verifyBaseUrl) {
     // loaded only when needed: a deployment with a real Verify never loads the sandbox
     const { buildSandbox } = await import('./sandbox/app.js');
-    sandbox = await buildSandbox({ logger: false });
+    // beside a development SQLite file, the bank keeps its state too: a restart keeps balances
+    // and reference numbers consistent with the ledger (npm run sandbox:reset starts over)
+    const stateFile = sandboxStateFile(config);
+    sandbox = await buildSandbox({ logger: false, ...(stateFile ? { stateFile } : {}) });
     sandboxUrl = await sandbox.app.listen({ host: '127.0.0.1', port: 0 });
     verifyTarget = { baseUrl: sandboxUrl, secretKey: 'sk_test_embedded_sandbox', publicKey: 'pk_test_embedded_sandbox' };
   }
