@@ -33,6 +33,8 @@ export interface Config extends DomainSettings {
   /** Verify calls one customer may have in flight or queued at once. */
   verifyPerCustomerCalls: number;
   databaseUrl: string;
+  /** PostgreSQL connections per instance (the conversation bench's PostgreSQL limit at 10). */
+  databasePoolSize: number;
   credentialsKey: string | undefined;
   /** Reuse of a token's login read from the store, in ms (0: read every request); the cross-instance revocation delay. */
   tokenCacheMs: number;
@@ -86,6 +88,7 @@ const envSchema = {
     VERIFY_POOL_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 4096, default: 128 },
     VERIFY_PER_CUSTOMER_CALLS: { type: 'integer', minimum: 1, maximum: 1000, default: 4 },
     DATABASE_URL: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:data/connector.db' },
+    DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 500, default: 10 },
     CREDENTIALS_KEY: { type: 'string', minLength: 1 },
     TOKEN_IDLE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 900 },
     TOKEN_ABSOLUTE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 28800 },
@@ -171,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyPoolConnections: v.VERIFY_POOL_CONNECTIONS,
     verifyPerCustomerCalls: v.VERIFY_PER_CUSTOMER_CALLS,
     databaseUrl: v.DATABASE_URL,
+    databasePoolSize: v.DATABASE_POOL_SIZE,
     credentialsKey: v.CREDENTIALS_KEY,
     tokenIdleTtlSeconds: v.TOKEN_IDLE_TTL_SECONDS,
     tokenAbsoluteTtlSeconds: v.TOKEN_ABSOLUTE_TTL_SECONDS,

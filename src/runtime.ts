@@ -91,7 +91,7 @@ export function resolveSecrets(config: Config): { config: Config; keys: Keys; de
 export async function startConnector(given: Config, options: StartOptions = {}): Promise<Connector> {
   const { config, keys, devSecret } = resolveSecrets(given);
   const directory = loadDirectory(config.directoryFile);
-  const store = await Store.open(config.databaseUrl, { tokenCacheMs: config.tokenCacheMs });
+  const store = await Store.open(config.databaseUrl, { tokenCacheMs: config.tokenCacheMs, poolSize: config.databasePoolSize });
 
   let sandbox: Sandbox | undefined;
   let sandboxUrl: string | undefined;

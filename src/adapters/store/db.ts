@@ -14,9 +14,10 @@ pg.types.setTypeParser(20, (value: string) => Number(value));
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export function openDatabase(url: string): { db: Kysely<Database>; dialect: Dialect } {
+/** `poolSize`: PostgreSQL connections of this instance (DATABASE_POOL_SIZE); SQLite has one. */
+export function openDatabase(url: string, poolSize = 10): { db: Kysely<Database>; dialect: Dialect } {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000 });
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
     // a dropped idle connection must not crash the process; the pool replaces it
     pool.on('error', () => {});
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };

@@ -50,6 +50,8 @@ export const LEDGER_COLUMNS = [
 export type LedgerRow = Pick<Movement, (typeof LEDGER_COLUMNS)[number]>;
 
 export interface StoreOptions {
+  /** PostgreSQL connections of this instance (default 10). */
+  poolSize?: number;
   /**
    * How long an active login read for a token may be reused without asking the database
    * again (0: never). Every request authenticates, so this spares the hot path a query.
@@ -97,7 +99,7 @@ export class Store {
   }
 
   static async open(url: string, options: StoreOptions = {}): Promise<Store> {
-    const { db, dialect } = openDatabase(url);
+    const { db, dialect } = openDatabase(url, options.poolSize);
     await migrate(db, dialect);
     return new Store(db, dialect, options);
   }
