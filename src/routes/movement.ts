@@ -24,3 +24,8 @@ export function moveMoney(ctx: DomainContext, request: FastifyRequest<{ Body: Mo
     idempotencyKey: request.headers['idempotency-key'],
   });
 }
+
+/** The answer's meta: the reason of a failed or cancelled movement, in plain words. */
+export function answerMeta(result: MovementAnswer): { name: string; value: string }[] {
+  return result.reason === undefined ? [] : [{ name: 'reason', value: result.reason }];
+}
