@@ -18,6 +18,9 @@ import { loadDirectory } from './domain/directory.js';
 import { reconcile } from './domain/movements/reconcile.js';
 import type { Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
+import { DEFAULT_FX_RATES_FILE, FxRates } from './domain/settlement/fx-rates.js';
+import { previousUtcDay, SettlementService } from './domain/settlement/service.js';
+import { buildOperatorApp } from './operator/app.js';
 
 export interface Connector {
   app: FastifyInstance;
@@ -33,6 +36,15 @@ export interface Connector {
   sandboxUrl?: string;
   /** The embedded sandbox (fault injection and call counts for tests and benchmarks). */
   sandbox?: Sandbox;
+  /** Obligations, batches, payout files, reconciliation: what the operator API and admin CLI call. */
+  settlement: SettlementService;
+  /** The operator API's app, when OPERATOR_PORT is set, and where it listens. */
+  operatorApp?: FastifyInstance;
+  operatorUrl?: string;
+  /** Re-reads FX_RATES_FILE (SIGHUP); a bad file leaves the previous rates in force and throws. */
+  reloadFxRates(actor?: string): Promise<number>;
+  /** The daily reconciliation of the previous UTC day, if no instance has run it yet (lease). */
+  runDailyReconciliation(): Promise<'ran' | 'taken'>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +55,8 @@ export interface StartOptions {
   https?: { key: Buffer; cert: Buffer } | null;
   /** Background reconciliation period (default RECONCILE_INTERVAL_SECONDS); 0 disables it (tests drive it themselves). */
   reconcileEveryMs?: number;
+  /** How often to check whether yesterday's reconciliation report is due (default 10 minutes, first check after 1 minute); 0 disables it. */
+  dailyReconcileCheckMs?: number;
 }
 
 /** The folder for development state: beside the SQLite file, or ./data. */
@@ -117,12 +131,15 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   });
   const verify = withCircuitBreaker(baseClient, { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenSeconds * 1000 });
 
+  // checked at start-up: a bad rates file stops the process here, with the entry named
+  const fx = FxRates.fromFile(config.fxRatesFile ?? DEFAULT_FX_RATES_FILE);
   const ctx: DomainContext = {
     config,
     store,
     verify,
     keys,
     directory,
+    fx,
     log: silentLogger,
     instanceId: newId('inst'),
     now: Date.now,
@@ -150,6 +167,64 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     })();
     return housekeepingRun;
   };
+  const settlement = new SettlementService(ctx, {
+    fourEyes: config.operator.fourEyes,
+    debtor: config.operator.debtor,
+    onReconciled: (report) => metrics.setReconciliationUnexplained(report.counts.unexplained),
+  });
+  const latest = await store.settlement.latestReconciliationReport();
+  if (latest) metrics.setReconciliationUnexplained(JSON.parse(latest.counts_json).unexplained);
+
+  // Yesterday's report, once across instances: the lease is named after the day and kept
+  // (never released after a run) until well past it; a failed run releases it for a retry.
+  const runDailyReconciliation = async (): Promise<'ran' | 'taken'> => {
+    const now = Date.now();
+    const day = previousUtcDay(now);
+    const lease = `daily-reconciliation:${day}`;
+    if (!(await store.claimLease(lease, ctx.instanceId, now, now + 3 * 86_400_000))) return 'taken';
+    try {
+      await settlement.reconcileDay({ name: 'scheduler', role: 'system' }, day);
+      return 'ran';
+    } catch (error) {
+      await store.releaseLease(lease, ctx.instanceId).catch(() => {});
+      throw error;
+    }
+  };
+  let dailyRun: Promise<unknown> | undefined;
+  const daily = () => {
+    dailyRun ??= runDailyReconciliation()
+      .catch((error) => app.log.warn({ err: error }, 'daily reconciliation failed; will retry'))
+      .finally(() => {
+        dailyRun = undefined;
+      });
+  };
+  const dailyEvery = options.dailyReconcileCheckMs ?? 600_000;
+  const dailyFirst = dailyEvery > 0 ? setTimeout(daily, Math.min(60_000, dailyEvery)) : undefined;
+  const dailyTimer = dailyEvery > 0 ? setInterval(daily, dailyEvery) : undefined;
+  dailyFirst?.unref();
+  dailyTimer?.unref();
+
+  const reloadFxRates = async (actor = 'system') => {
+    const entries = fx.reload();
+    await store.settlement.appendAudit({ actor, role: 'system', action: 'fx_rates_reloaded', target: config.fxRatesFile ?? DEFAULT_FX_RATES_FILE, details: { entries } }, Date.now());
+    app.log.info({ entries }, 'exchange rates reloaded');
+    return entries;
+  };
+
+  let operatorApp: FastifyInstance | undefined;
+  let operatorUrl: string | undefined;
+  if (config.operator.port !== undefined) {
+    operatorApp = await buildOperatorApp({
+      ctx,
+      service: settlement,
+      circuitState: () => verify.circuit.state,
+      operator: config.operator,
+      logger: options.logger ?? { level: config.logLevel },
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
+    operatorUrl = await operatorApp.listen({ host: config.operator.host, port: config.operator.port });
+  }
+
   await app.ready();
   await housekeeping();
   const period = options.reconcileEveryMs ?? config.reconcileIntervalSeconds * 1000;
@@ -166,11 +241,20 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     ...(devSecret ? { devSecret } : {}),
     ...(sandboxUrl ? { sandboxUrl } : {}),
     ...(sandbox ? { sandbox } : {}),
+    settlement,
+    ...(operatorApp ? { operatorApp } : {}),
+    ...(operatorUrl ? { operatorUrl } : {}),
+    reloadFxRates,
+    runDailyReconciliation,
     async stop() {
       if (stopped) return;
       stopped = true;
       if (timer) clearInterval(timer);
+      if (dailyFirst) clearTimeout(dailyFirst);
+      if (dailyTimer) clearInterval(dailyTimer);
+      await operatorApp?.close();
       await housekeepingRun; // never close the store under a reconciliation
+      await dailyRun;
       await app.close(); // stops accepting, lets requests in flight finish
       await verify.close();
       await sandbox?.app.close();

@@ -53,8 +53,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Issue 11: what the monitoring rules watch. Set from the latest stored report (at start-up
+  // and after every run, daily or on demand); an instance that never ran one reads it from the store.
+  private readonly reconciliationUnexplained = new Gauge({
+    name: 'connector_reconciliation_unexplained_mismatches',
+    help: 'Mismatches between the ledger and Verify that the latest reconciliation report flagged for a person (not corrected automatically)',
+    registers: [this.registry],
+  });
+
   constructor() {
     this.circuit.set(0);
+  }
+
+  setReconciliationUnexplained(count: number): void {
+    this.reconciliationUnexplained.set(count);
   }
 
   /** Counts the requests of one operation (made once per route, called once per request). */
