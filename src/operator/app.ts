@@ -87,6 +87,11 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
     routerOptions: { maxParamLength: 200 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // errors raised before routing (a broken percent-encoding) bypass the error handler
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const badUrl = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.code(badUrl ? 400 : 500).send(badUrl ? { code: 'invalid_request', message: 'path: is not a valid URL' } : { code: 'internal_error', message: 'Something went wrong on our side' });
+    },
   });
   // JSON bodies only (no schema would check a text/plain one)
   app.removeContentTypeParser('text/plain');
