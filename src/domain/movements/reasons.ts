@@ -13,7 +13,7 @@ const SENTENCES: Record<string, string> = {
   'one-time password expired': 'The one-time password expired',
   'one-time password never given': 'The one-time password was never given',
   'too many one-time password failures': 'Too many wrong one-time passwords were given',
-  'the bank failed the verification': 'The bank did not accept the verification',
+  'the bank failed the verification': 'The bank did not accept the one-time password',
 };
 
 export function customerReason(failureReason: string | null, status: 'failed' | 'cancelled'): string {
