@@ -40,6 +40,24 @@ describe('exchange rates and reasons on /transfer and /payment', () => {
     expect(ob).toMatchObject({ amount_minor: 27, currency: 'USD', source_amount_minor: 100, source_currency: 'AED', fx_rate: '3.6725', fx_base: 'USD', fx_quote: 'AED' });
   });
 
+  it('SIGHUP re-reads FX_RATES_FILE (audited); a bad file keeps the rates in force', async () => {
+    const { userId, token } = await c.signIn('test');
+    const accounts = await accountsOf(token, userId);
+    const body = { user_id: userId, source_account_id: accounts.find((a) => a.currency_code === 'AED')!.account_id, dest_account_id: accounts.find((a) => a.currency_code === 'BHD')!.account_id, amount: 0.3 };
+    expect((await c.call('transfer', body, { token })).statusCode).toBe(400);
+    writeFileSync(join(dir, 'rates.json'), JSON.stringify([
+      { base: 'USD', quote: 'AED', rate: '3.6725', valid_from: '2020-01-01T00:00:00Z' },
+      { base: 'BHD', quote: 'AED', rate: '9.76728723', valid_from: '2020-01-01T00:00:00Z' },
+    ]));
+    expect(await c.reloadFxRates('test')).toBe(2);
+    expect((await c.call('transfer', body, { token })).json()).toMatchObject({ status: 'processed' });
+    const audit = await c.ctx.store.settlement.listAudit({ action: 'fx_rates_reloaded', limit: 5 });
+    expect(audit[0]).toMatchObject({ actor: 'test', action: 'fx_rates_reloaded' });
+    writeFileSync(join(dir, 'rates.json'), '[{"base":"USD","quote":"AED","rate":3.6725}]');
+    await expect(c.reloadFxRates('test')).rejects.toThrow(/rate must be a string/);
+    expect(c.ctx.fx!.list()).toHaveLength(2);
+  });
+
   it('a cancelled payment answers why, in words the assistant can say', async () => {
     const { userId, token } = await c.signIn('test_transfer_otp');
     const [aed] = (await accountsOf(token, userId)).filter((a) => a.currency_code === 'AED');

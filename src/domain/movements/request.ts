@@ -57,11 +57,8 @@ export async function requestMovement(ctx: DomainContext, caller: Caller, reques
   if (!recorded.created && movement.grant_id !== caller.grant.id && !isTerminal(movement.status)) {
     movement = await ctx.store.updateMovement(movement.id, { grant_id: caller.grant.id }, ctx.now());
   }
-  const done = await driveWithLease(ctx, movement, owner);
-  if (done.status === 'failed' || done.status === 'cancelled') {
-    ctx.log.info({ movement: done.id, status: done.status, reason: done.failure_reason }, 'movement not done');
-  }
-  return answer(done);
+  // a failed or cancelled movement was logged with its reason where it ended (drive.ts finish)
+  return answer(await driveWithLease(ctx, movement, owner));
 }
 
 /** What the platform is told about a movement: its status, or the 450 it waits on. */
