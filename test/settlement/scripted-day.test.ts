@@ -19,6 +19,9 @@ import { ibanCheckDigits } from '../../src/domain/settlement/iban.js';
 import { PAIN001_NAMESPACE } from '../../src/domain/settlement/pain001.js';
 import { startTestConnector, type TestConnector } from '../helpers/connector.js';
 import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
+import { loadSpec } from '../helpers/spec.js';
+
+const OPERATOR_SPEC = loadSpec('spec/operator.yaml');
 import defaultDirectory from '../../src/domain/default-directory.json' with { type: 'json' };
 
 const iban = (bban: string) => `AE${ibanCheckDigits('AE', bban)}${bban}`;
@@ -71,13 +74,18 @@ describe.each(databases)('the scripted day on $name', ({ name, database }) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const op = (method: 'GET' | 'POST', path: string, key: keyof typeof KEYS, body?: unknown) =>
-    c.operatorApp!.inject({
+  // every answer is checked against spec/operator.yaml (status documented, body its schema)
+  const op = async (method: 'GET' | 'POST', path: string, key: keyof typeof KEYS, body?: unknown) => {
+    const res = await c.operatorApp!.inject({
       method,
       url: `/operator/v1${path}`,
       headers: { authorization: `Bearer ${KEYS[key]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     });
+    const type = String(res.headers['content-type'] ?? '').split(';')[0]!;
+    OPERATOR_SPEC.assertResponse(`/operator/v1${path.split('?')[0]}`, method, res.statusCode, type === 'application/json' ? res.json() : res.body, type);
+    return res;
+  };
 
   async function accountsOf(token: string, userId: string): Promise<Account[]> {
     const res = await c.call('accounts', { user_id: userId }, { token });
