@@ -129,6 +129,13 @@ describe('operator API', () => {
     expect(await c.ctx.store.db.selectFrom('obligations').select('id').where('movement_id', '=', id).execute()).toHaveLength(1);
   });
 
+  it('the daily run reconciles yesterday once, whichever instance asks first (a lease per day)', async () => {
+    expect(await c.runDailyReconciliation()).toBe('ran');
+    expect(await c.runDailyReconciliation()).toBe('taken');
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    expect((await op('GET', `/operator/v1/reconciliations/${yesterday}`, KEYS.viewer)).json()).toMatchObject({ date: yesterday, ran_by: 'scheduler', counts: { unexplained: 0 } });
+  });
+
   it('the summary and the audit log answer', async () => {
     const summary = await op('GET', '/operator/v1/summary', KEYS.viewer);
     expect(summary.statusCode, summary.body).toBe(200);

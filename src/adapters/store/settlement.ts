@@ -104,8 +104,14 @@ export class SettlementStore {
     if (filter.currency) q = q.where('currency', '=', filter.currency);
     if (filter.batchId) q = q.where('batch_id', '=', filter.batchId);
     if (filter.ids) q = filter.ids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('id', 'in', filter.ids);
-    if (filter.cursor) q = q.where('id', '<', filter.cursor);
-    return q.orderBy('id', 'desc').limit(filter.limit).execute();
+    if (filter.cursor) {
+      // newest first: after the cursor's (created_at, id), the order of the page
+      const at = (await this.db.selectFrom('obligations').select('created_at').where('id', '=', filter.cursor).executeTakeFirst())?.created_at;
+      if (at === undefined) return [];
+      const cursor = filter.cursor;
+      q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', cursor)])]));
+    }
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   }
 
   async getObligation(id: string): Promise<ObligationRow | undefined> {
@@ -243,8 +249,13 @@ export class SettlementStore {
     if (filter.userId) q = q.where('user_id', '=', filter.userId);
     if (filter.from !== undefined) q = q.where('created_at', '>=', filter.from);
     if (filter.to !== undefined) q = q.where('created_at', '<', filter.to);
-    if (filter.cursor) q = q.where('id', '<', filter.cursor);
-    return q.orderBy('id', 'desc').limit(filter.limit).execute();
+    if (filter.cursor) {
+      const at = (await this.db.selectFrom('movements').select('created_at').where('id', '=', filter.cursor).executeTakeFirst())?.created_at;
+      if (at === undefined) return [];
+      const cursor = filter.cursor;
+      q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', cursor)])]));
+    }
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   }
 
   /** Every movement created in [from, to), oldest first (a reconciliation day). */

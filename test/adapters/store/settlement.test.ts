@@ -161,6 +161,26 @@ describe.each(stores)('settlement tables on $name', ({ name, database }) => {
     expect((await a.settlement.getObligation(ob.id))!).toMatchObject({ state: 'returned', returned_reason: 'AC04' });
   });
 
+  it('lists obligations and movements newest first, page after page', async () => {
+    const movementIds: string[] = [];
+    for (let i = 0; i < 5; i++) movementIds.push(await processed({ user_id: 'usr_pages', created_at: Date.now() + 1_000_000 + i }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await a.settlement.listMovements({ userId: 'usr_pages', limit: 2, cursor });
+      seen.push(...page.map((m) => m.id));
+      if (page.length < 2) break;
+      cursor = page[page.length - 1]!.id;
+    }
+    expect(seen).toEqual([...movementIds].reverse());
+    const obligations = await a.settlement.listObligations({ limit: 1000 });
+    const times = obligations.map((o) => Number(o.created_at));
+    expect(times).toEqual([...times].sort((x, y) => y - x));
+    const first = await a.settlement.listObligations({ limit: 3 });
+    const next = await a.settlement.listObligations({ limit: 3, cursor: first[2]!.id });
+    expect(next[0]!.id).toBe(obligations[3]!.id);
+  });
+
   it('the ledger sees obligation changes at once (its version moves)', async () => {
     const id = await processed({ user_id: 'usr_ledger_v' });
     const before = await a.ledgerVersion('usr_ledger_v');
