@@ -181,12 +181,15 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     const now = Date.now();
     const day = previousUtcDay(now);
     const lease = `daily-reconciliation:${day}`;
-    if (!(await store.claimLease(lease, ctx.instanceId, now, now + 3 * 86_400_000))) return 'taken';
+    // an owner per attempt: claimLease lets an owner re-take its own lease, and this
+    // instance's next check must find the day taken
+    const owner = `${ctx.instanceId}/${newId('day')}`;
+    if (!(await store.claimLease(lease, owner, now, now + 3 * 86_400_000))) return 'taken';
     try {
       await settlement.reconcileDay({ name: 'scheduler', role: 'system' }, day);
       return 'ran';
     } catch (error) {
-      await store.releaseLease(lease, ctx.instanceId).catch(() => {});
+      await store.releaseLease(lease, owner).catch(() => {});
       throw error;
     }
   };
