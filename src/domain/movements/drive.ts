@@ -73,7 +73,7 @@ export async function update(ctx: DomainContext, m: Movement, patch: MovementPat
 export async function finish(ctx: DomainContext, m: Movement, status: 'processed' | 'failed' | 'cancelled', patch: MovementPatch = {}): Promise<Movement> {
   const done = await update(ctx, m, { ...patch, status, pending_json: null, completed_at: ctx.now() });
   if (status === 'processed') await ctx.store.invalidateAccounts(m.user_id);
-  ctx.log.info({ movement: m.id, status }, 'movement finished');
+  ctx.log.info({ movement: m.id, status, ...(patch.failure_reason ? { reason: patch.failure_reason } : {}) }, 'movement finished');
   return done;
 }
 

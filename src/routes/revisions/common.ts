@@ -12,6 +12,7 @@ import type { DomainContext } from '../../domain/context.js';
 import { invalidField } from '../../domain/errors.js';
 import type { DirectoryPayee } from '../../domain/directory.js';
 import { fromMinorUnits } from '../../domain/money.js';
+import { fxRatesOf } from '../../domain/settlement/fx.js';
 import { searchTransactions as statementOf } from '../../domain/ledger.js';
 import { callerOf } from '../caller.js';
 import { moveMoney, paymentAnswer, transferAnswer } from '../movement.js';
@@ -143,7 +144,10 @@ export function account13(ctx: DomainContext, account: OwnAccount): c13['schemas
   if (account.currency === home) converted = account.balanceMinor;
   else {
     try {
-      if (ctx.rates) converted = ctx.rates.convert(account.balanceMinor, account.currency, home).minor;
+      // the operator's rates (FX_RATES_FILE), the ones own transfers across currencies use;
+      // an overdrawn balance converts like its absolute value
+      const magnitude = fxRatesOf(ctx).convert(Math.abs(account.balanceMinor), account.currency, home, ctx.now()).amount_minor;
+      converted = account.balanceMinor < 0 ? -magnitude : magnitude;
     } catch (error) {
       ctx.log.warn({ currency: account.currency, default_currency: home, err: error }, 'no exchange rate for an account balance');
     }
