@@ -118,8 +118,9 @@ describe.each(stores)('on $name', ({ database }) => {
         for (const a of accounts) expect(a).not.toHaveProperty('currency_code');
         expect(byCurrency.AED).toMatchObject({ current_balance: 10, available_balance: 10, account_status: 'active', can_transfer_from: true });
         expect(byCurrency.AED).not.toHaveProperty('fcy_currency_code');
-        // development pegs: 10 USD × 3.6725 = 36.725 → 36.72 (half-even); 1 BHD ÷ 0.376 × 3.6725 = 9.7672… → 9.77
-        expect(byCurrency.USD).toMatchObject({ current_balance: 36.72, available_balance: 36.72, fcy_currency_code: 'USD', fcy_current_balance: 10, fcy_available_balance: 10 });
+        // the operator's table (development pegs): 10 USD × 3.6725 = 36.725 → 36.73 (half up, the
+        // rule own transfers use); 1 BHD × 9.76728723 (the BHD/AED cross) → 9.77
+        expect(byCurrency.USD).toMatchObject({ current_balance: 36.73, available_balance: 36.73, fcy_currency_code: 'USD', fcy_current_balance: 10, fcy_available_balance: 10 });
         expect(byCurrency.BHD).toMatchObject({ current_balance: 9.77, fcy_currency_code: 'BHD', fcy_current_balance: 1 });
       } else {
         expect(byCurrency.AED).toMatchObject({ current_balance: 10, currency_code: 'AED', account_type: 'checking' });

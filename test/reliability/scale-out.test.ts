@@ -114,7 +114,9 @@ describe.skipIf(!available)('two connectors on one PostgreSQL', () => {
     const amounts = Array.from({ length: n }, (_, i) => 31 + i);
     const before = await sandbox.balances('test');
     // a third instance that reconciles only at start-up: it is the one that dies
-    const c = await startConnector({ ...env, RECONCILE_INTERVAL_SECONDS: '3600' });
+    // one customer's six transfers at once: above the default per-customer share of the Verify
+    // pool (VERIFY_PER_CUSTOMER_CALLS=4), which would hold two of them back behind the hanging lookups
+    const c = await startConnector({ ...env, RECONCILE_INTERVAL_SECONDS: '3600', VERIFY_PER_CUSTOMER_CALLS: '16' });
     const stats0 = await sandbox.stats();
     await sandbox.setFault('createTransfer', { drop: true, afterHandler: true });
     await sandbox.setFault('listSessionTransfers', { latencyMs: 20_000 });

@@ -43,7 +43,7 @@ describe('VerifyGate', () => {
     const error = await gate.acquire(undefined, performance.now() + 100).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GateRefused);
     const waited = performance.now() - started;
-    expect(waited).toBeGreaterThan(60); // deadline − expected service
+    expect(waited).toBeGreaterThan(55); // deadline − expected service (timers are not exact to the millisecond)
     // refused by its own timer set before the deadline (a loaded machine fires timers late: no tight bound)
     expect(waited).toBeLessThan(1_000);
     expect(gate.stats).toMatchObject({ inFlight: 1, queued: 0, shed: 1 });
