@@ -68,6 +68,15 @@ function stop(signal: NodeJS.Signals): void {
   force.unref();
   sandbox.app
     .close()
+    // the log lines are written asynchronously: flush them before exiting, or the last ones are lost
+    .then(
+      () =>
+        new Promise<void>((resolve) => {
+          const log = sandbox.app.log as unknown as { flush?(cb: () => void): void };
+          if (typeof log.flush === 'function') log.flush(() => resolve());
+          else resolve();
+        }),
+    )
     .then(() => process.exit(0))
     .catch((error: unknown) => {
       process.stderr.write(`sandbox: error while closing: ${String(error)}\n`);
