@@ -56,13 +56,9 @@ async function route() {
   focusHeading();
 }
 
-// After a page change the heading takes focus, so keyboard and screen-reader users start there.
-let firstRender = true;
+// After a page change the heading takes focus, so keyboard and screen-reader users start
+// there (a page is only ever shown after signing in, so this never steals a first focus).
 function focusHeading() {
-  if (firstRender) {
-    firstRender = false;
-    return;
-  }
   main.querySelector('h1')?.focus();
 }
 
@@ -121,3 +117,9 @@ function showChrome() {
 
 window.addEventListener('hashchange', () => void route());
 void route();
+
+// The skip link must not touch the hash (it is the router's): it moves focus itself.
+document.querySelector('.skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
