@@ -11,6 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, startPrism, type PrismServer } from '../helpers/prism.js';
 import { CHROMIUM, launchBrowser, recordApiRequests, signIn, startConsoleHost, type Browser, type ConsoleHost, type EmulatedKey } from './harness.js';
 
+// Names of the page's world, used only inside callbacks that run in the browser (the
+// project's type-check has no DOM library; these stay local to this module).
+declare const document: any, localStorage: any, sessionStorage: any, location: any, getComputedStyle: any;
+type HTMLInputElement = { labels: { length: number } | null };
+
 const SETTLER: EmulatedKey = { name: 'bob', role: 'settler', key: 'bob-settler-key-0123456789' };
 const VIEWER: EmulatedKey = { name: 'carol', role: 'viewer', key: 'carol-viewer-key-0123456789' };
 const SHOTS = join(PROJECT_ROOT, 'test-results');

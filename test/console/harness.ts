@@ -12,6 +12,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { consolePlugin } from '../../console/server.js';
 
+// Names of the page's world, used only inside callbacks that run in the browser.
+declare const document: any;
+
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const API_PREFIX = '/operator/v1';
 
@@ -112,7 +115,7 @@ export async function launchBrowser(viewport = { width: 1280, height: 900 }): Pr
   });
   // Reported by the page itself (the init script runs outside the page's CSP).
   await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`securitypolicyviolation ${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e: any) => console.error(`securitypolicyviolation ${e.violatedDirective} ${e.blockedURI}`));
   });
   const watch = (page: Page) => {
     page.on('console', (msg) => {
