@@ -12,7 +12,7 @@
  * names, so the browser revalidates each file (a 304 costs a few bytes).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROJECT_ROOT } from '../src/paths.js';
@@ -75,8 +75,10 @@ export function loadAssets(root: string): Map<string, Asset> {
 }
 
 export async function consolePlugin(app: FastifyInstance, options: ConsolePluginOptions = {}): Promise<void> {
-  const assets = loadAssets(options.root ?? join(PROJECT_ROOT, 'console'));
-  if (!assets.has('index.html')) throw new Error('console: index.html is missing');
+  const root = options.root ?? join(PROJECT_ROOT, 'console');
+  // a deployment that left the console's files out fails at start-up, saying where it looked
+  if (!existsSync(join(root, 'index.html'))) throw new Error(`console: no index.html in ${root} (the console/ folder must be deployed beside dist/)`);
+  const assets = loadAssets(root);
 
   const send = (request: FastifyRequest, reply: FastifyReply, name: string) => {
     reply.headers(CONSOLE_HEADERS);

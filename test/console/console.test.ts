@@ -16,6 +16,9 @@ import { CHROMIUM, launchBrowser, recordApiRequests, signIn, startConsoleHost, t
 declare const document: any, localStorage: any, sessionStorage: any, location: any, getComputedStyle: any;
 type HTMLInputElement = { labels: { length: number } | null };
 
+// In CI the browser must be there (scripts/ci-chromium.sh installs it): never a silent skip.
+if (process.env.CI === 'true' && !existsSync(CHROMIUM)) throw new Error(`CI=true but no Chromium at ${CHROMIUM} (scripts/ci-chromium.sh)`);
+
 const SETTLER: EmulatedKey = { name: 'bob', role: 'settler', key: 'bob-settler-key-0123456789' };
 const VIEWER: EmulatedKey = { name: 'carol', role: 'viewer', key: 'carol-viewer-key-0123456789' };
 const SHOTS = join(PROJECT_ROOT, 'test-results');
