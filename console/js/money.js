@@ -24,7 +24,7 @@ export function formatMinor(amountMinor, currency) {
   return `${negative ? '-' : ''}${whole}${fraction} ${currency}`;
 }
 
-/** Sums minor units exactly (BigInt) and answers a Number-safe string-free BigInt. */
+/** The exact sum of the items' minor units, as a BigInt (formatMinor takes it as is). */
 export function sumMinor(items) {
   return items.reduce((sum, item) => sum + BigInt(item.amount_minor), 0n);
 }
