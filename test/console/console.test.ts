@@ -321,6 +321,56 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in Chromium (against th
     await page.close();
   });
 
+  it('text contrast is at least 4.5:1 (WCAG AA) on every page, signed out and in', async () => {
+    const page = await browser.newPage();
+    // Every element with its own text: its colour against the first opaque background up
+    // its ancestors (the page's styles use no transparency on text or gradients).
+    const lowContrast = () =>
+      page.evaluate(() => {
+        const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+        const lum = ([r, g, b]: number[]) => {
+          const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+        };
+        const background = (el: any): number[] => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+          }
+          return [255, 255, 255];
+        };
+        const bad: string[] = [];
+        for (const el of document.querySelectorAll('body *')) {
+          const own = [...el.childNodes].some((n: any) => n.nodeType === 3 && n.textContent.trim());
+          if (!own || el.closest('[hidden]') || el.getClientRects().length === 0) continue;
+          const style = getComputedStyle(el);
+          if (style.visibility === 'hidden' || style.clipPath === 'inset(50%)') continue;
+          const [a, b] = [lum(rgb(style.color)), lum(background(el))];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          if (ratio < 4.5) bad.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+        }
+        return bad;
+      });
+    await page.goto(`${host.url}/operator/console/`);
+    await page.getByLabel('Operator key').waitFor();
+    expect(await lowContrast()).toEqual([]);
+    await signIn(page, host.url, SETTLER.key);
+    await page.locator('#hour-chart').waitFor();
+    expect(await lowContrast(), 'dashboard').toEqual([]);
+    for (const [link, ready] of [
+      ['Movements', 'Search'],
+      ['Settlement', 'Open'],
+      ['Reconciliation', 'Show the stored report'],
+      ['Audit log', 'Filter'],
+    ] as const) {
+      await page.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('button', { name: ready, exact: true }).waitFor();
+      await page.waitForLoadState('networkidle');
+      expect(await lowContrast(), link).toEqual([]);
+    }
+    await page.close();
+  });
+
   it('the guards fail a test: an inline style is a CSP violation, an outside request is refused', async () => {
     const page = await browser.newPage();
     await page.goto(`${host.url}/operator/console/`);
