@@ -1,6 +1,6 @@
 // The console's shell: sign-in, the hash router (#/dashboard, #/movements/<id>, …) and the
 // page chrome. Pages are functions that render into <main> from the operator API.
-import { role, signIn, signOut, signedIn } from './api.js';
+import { ApiError, role, signIn, signOut, signedIn } from './api.js';
 import { errorText } from './pages/common.js';
 import { h, mount, field } from './view.js';
 import { dashboardPage } from './pages/dashboard.js';
@@ -51,6 +51,12 @@ async function route() {
   try {
     await page(main);
   } catch (error) {
+    // the key was withdrawn or rotated while the tab was open: back to sign-in, saying why
+    if (error instanceof ApiError && error.status === 401) {
+      signOut();
+      mount(who);
+      return showSignIn(errorText(error));
+    }
     mount(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), h('p', { class: 'alert', role: 'alert' }, errorText(error)));
   }
   focusHeading();
@@ -62,10 +68,10 @@ function focusHeading() {
   main.querySelector('h1')?.focus();
 }
 
-function showSignIn() {
+function showSignIn(message = '') {
   nav.hidden = true;
   who.hidden = true;
-  const error = h('p', { class: 'alert', role: 'alert', id: 'signin-error' });
+  const error = h('p', { class: 'alert', role: 'alert', id: 'signin-error' }, message);
   const button = h('button', { type: 'submit' }, 'Sign in');
   const form = h(
     'form',

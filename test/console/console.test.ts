@@ -269,6 +269,25 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in Chromium (against th
     await page.close();
   });
 
+  it('a key refused mid-session (401) returns to sign-in with the API’s message and forgets the key', async () => {
+    const page = await browser.newPage();
+    await signIn(page, host.url, SETTLER.key);
+    await page.route('**/operator/v1/**', (route) =>
+      route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ code: 'unauthorized', message: 'Authorization: a Bearer key of OPERATOR_API_KEYS is required' }) }),
+    );
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByLabel('Operator key').waitFor();
+    expect(await page.locator('#signin-error').textContent()).toBe('unauthorized: Authorization: a Bearer key of OPERATOR_API_KEYS is required');
+    expect(await page.locator('#nav').isHidden()).toBe(true);
+    await page.unroute('**/operator/v1/**');
+    // the key is gone: moving to a page shows sign-in again, and no call is made without a key
+    const seen = recordApiRequests(page);
+    await page.evaluate(() => (location.hash = '#/settlement'));
+    await page.getByLabel('Operator key').waitFor();
+    expect(seen).toEqual([]);
+    await page.close();
+  });
+
   it('is keyboard usable: skip link, the key field and the buttons are reached with Tab, focus is visible', async () => {
     const page = await browser.newPage();
     await page.goto(`${host.url}/operator/console/`);
