@@ -6,6 +6,7 @@
  *   npm run admin -- set-profile --username test --first-name Sara --last-name Haddad [--full-name "Sara Haddad"]
  *   npm run admin -- user-id --username test        (prints the pseudonymous user_id)
  *   npm run admin -- list-payees --username test
+ *   npm run admin -- settlement list|batch|csv|pain001|paid|returned|reconcile …  (scripts/lib/admin-settlement.ts)
  *
  * Users are named by their online-banking username (and --bank, default VERIFY_BANK_ID);
  * the store only ever sees the keyed pseudonym, as everywhere else.
@@ -16,15 +17,21 @@ import { Store } from '../src/adapters/store/store.js';
 import { userIdFor } from '../src/domain/crypto.js';
 import { loadDirectory } from '../src/domain/directory.js';
 import { resolveSecrets } from '../src/runtime.js';
+import { settlementCommand, SETTLEMENT_USAGE } from './lib/admin-settlement.js';
 
 const usage = `usage: npm run admin -- <add-payee|set-profile|user-id|list-payees> [options]
   add-payee   --id ID --name NAME [--username U | --global] [--alias a,b] [--iban IBAN] [--category ID]
   set-profile --username U [--first-name F] [--last-name L] [--full-name N]
   user-id     --username U
-  list-payees --username U`;
+  list-payees --username U
+${SETTLEMENT_USAGE}`;
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
+  if (command === 'settlement') {
+    const { config, keys } = resolveSecrets(loadConfig());
+    return settlementCommand(rest, config, keys);
+  }
   const { values } = parseArgs({
     args: rest,
     options: {

@@ -5,6 +5,7 @@
  */
 import { Ajv } from 'ajv';
 import type { DomainSettings } from './domain/context.js';
+import { operatorConfigOf, type OperatorConfig } from './operator/config.js';
 
 /** The Kasisto contract revisions the connector can serve (spec/kasisto/<revision>.yaml), one per deployment. */
 export const KASISTO_API_REVISIONS = ['1.0', '1.0-final', '1.2', '1.3'] as const;
@@ -33,6 +34,8 @@ export interface Config extends DomainSettings {
   /** Verify calls one customer may have in flight or queued at once. */
   verifyPerCustomerCalls: number;
   databaseUrl: string;
+  /** PostgreSQL connections per instance (the conversation bench's PostgreSQL limit at 10). */
+  databasePoolSize: number;
   credentialsKey: string | undefined;
   /** Reuse of a token's login read from the store, in ms (0: read every request); the cross-instance revocation delay. */
   tokenCacheMs: number;
@@ -64,6 +67,10 @@ export interface Config extends DomainSettings {
   metricsToken: string | undefined;
   /** SIGTERM: requests in flight get this long to finish before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** The operator's exchange rates (issue 11); undefined: the development pegs. */
+  fxRatesFile: string | undefined;
+  /** The operator API and settlement (OPERATOR_*, issue 11). */
+  operator: OperatorConfig;
 }
 
 const envSchema = {
@@ -86,6 +93,7 @@ const envSchema = {
     VERIFY_POOL_CONNECTIONS: { type: 'integer', minimum: 1, maximum: 4096, default: 128 },
     VERIFY_PER_CUSTOMER_CALLS: { type: 'integer', minimum: 1, maximum: 1000, default: 4 },
     DATABASE_URL: { type: 'string', pattern: '^(sqlite:|postgres://|postgresql://)', default: 'sqlite:data/connector.db' },
+    DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 500, default: 10 },
     CREDENTIALS_KEY: { type: 'string', minLength: 1 },
     TOKEN_IDLE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 900 },
     TOKEN_ABSOLUTE_TTL_SECONDS: { type: 'integer', minimum: 10, default: 28800 },
@@ -120,6 +128,14 @@ const envSchema = {
     READY_CHECK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 },
     METRICS_TOKEN: { type: 'string', minLength: 16 },
     SHUTDOWN_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 15000 },
+    FX_RATES_FILE: { type: 'string', minLength: 1 },
+    OPERATOR_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
+    OPERATOR_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    OPERATOR_API_KEYS: { type: 'string' },
+    OPERATOR_FOUR_EYES: { type: 'boolean', default: true },
+    OPERATOR_DEBTOR_NAME: { type: 'string', minLength: 1, maxLength: 140 },
+    OPERATOR_DEBTOR_IBAN: { type: 'string', minLength: 15, maxLength: 34 },
+    OPERATOR_DEBTOR_BIC: { type: 'string', pattern: '^[A-Za-z0-9]{8}([A-Za-z0-9]{3})?$' },
   },
 } as const;
 
@@ -150,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const v = input as Record<string, any>;
+  const operatorProblems: string[] = [];
   const config: Config = {
     nodeEnv: v.NODE_ENV,
     port: v.PORT,
@@ -171,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyPoolConnections: v.VERIFY_POOL_CONNECTIONS,
     verifyPerCustomerCalls: v.VERIFY_PER_CUSTOMER_CALLS,
     databaseUrl: v.DATABASE_URL,
+    databasePoolSize: v.DATABASE_POOL_SIZE,
     credentialsKey: v.CREDENTIALS_KEY,
     tokenIdleTtlSeconds: v.TOKEN_IDLE_TTL_SECONDS,
     tokenAbsoluteTtlSeconds: v.TOKEN_ABSOLUTE_TTL_SECONDS,
@@ -205,8 +223,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readyCheckTimeoutMs: v.READY_CHECK_TIMEOUT_MS,
     metricsToken: v.METRICS_TOKEN,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    fxRatesFile: v.FX_RATES_FILE,
+    operator: operatorConfigOf(v, operatorProblems),
   };
-  const problems = crossChecks(config);
+  const problems = [...operatorProblems, ...crossChecks(config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -239,6 +259,8 @@ function crossChecks(c: Config): string[] {
     if (!c.credentialsKey) problems.push('CREDENTIALS_KEY is required in production');
     // /metrics names operations, outcomes and the circuit state: not for anyone who can reach the port
     if (!c.metricsToken) problems.push('METRICS_TOKEN is required in production (GET /metrics answers only with it)');
+    // the operator API moves money: never open without keys
+    if (c.operator.port !== undefined && c.operator.keys.length === 0) problems.push('OPERATOR_API_KEYS is required in production when OPERATOR_PORT is set');
     if (!c.tlsCertFile && !c.tlsTerminatedByProxy) {
       problems.push('TLS_CERT_FILE and TLS_KEY_FILE (or TLS_TERMINATED_BY_PROXY=true) are required in production');
     }

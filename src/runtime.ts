@@ -15,11 +15,13 @@ import { withCircuitBreaker, type CircuitBreaker } from './adapters/verify/circu
 import { deriveKeys, newId, type Keys } from './domain/crypto.js';
 import type { DomainContext, Logger } from './domain/context.js';
 import { loadDirectory } from './domain/directory.js';
-import { developmentRates } from './domain/fx.js';
 import { reconcile } from './domain/movements/reconcile.js';
 import type { Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
 import { stuckMovementsCounter } from './observability/stuck-movements.js';
+import { DEFAULT_FX_RATES_FILE, FxRates } from './domain/settlement/fx-rates.js';
+import { previousUtcDay, SettlementService } from './domain/settlement/service.js';
+import { buildOperatorApp } from './operator/app.js';
 
 export interface Connector {
   app: FastifyInstance;
@@ -35,6 +37,15 @@ export interface Connector {
   sandboxUrl?: string;
   /** The embedded sandbox (fault injection and call counts for tests and benchmarks). */
   sandbox?: Sandbox;
+  /** Obligations, batches, payout files, reconciliation: what the operator API and admin CLI call. */
+  settlement: SettlementService;
+  /** The operator API's app, when OPERATOR_PORT is set, and where it listens. */
+  operatorApp?: FastifyInstance;
+  operatorUrl?: string;
+  /** Re-reads FX_RATES_FILE (SIGHUP); a bad file leaves the previous rates in force and throws. */
+  reloadFxRates(actor?: string): Promise<number>;
+  /** The daily reconciliation of the previous UTC day, if no instance has run it yet (lease). */
+  runDailyReconciliation(): Promise<'ran' | 'taken'>;
   stop(): Promise<void>;
 }
 
@@ -47,11 +58,18 @@ export interface StartOptions {
   configure?: (app: FastifyInstance) => void;
   /** Background reconciliation period (default RECONCILE_INTERVAL_SECONDS); 0 disables it (tests drive it themselves). */
   reconcileEveryMs?: number;
+  /** How often to check whether yesterday's reconciliation report is due (default 10 minutes, first check after 1 minute); 0 disables it. */
+  dailyReconcileCheckMs?: number;
 }
 
 /** The folder for development state: beside the SQLite file, or ./data. */
 function dataDir(config: Config): string {
   return config.databaseUrl.startsWith('sqlite:') && config.databaseUrl !== 'sqlite::memory:' ? dirname(config.databaseUrl.slice(7)) : 'data';
+}
+
+/** Where the embedded sandbox keeps its state: beside a SQLite database file; none otherwise (memory only). */
+export function sandboxStateFile(config: Pick<Config, 'databaseUrl'>): string | undefined {
+  return config.databaseUrl.startsWith('sqlite:') && config.databaseUrl !== 'sqlite::memory:' ? join(dataDir(config as Config), 'sandbox-state.json') : undefined;
 }
 
 /**
@@ -86,7 +104,7 @@ export function resolveSecrets(config: Config): { config: Config; keys: Keys; de
 export async function startConnector(given: Config, options: StartOptions = {}): Promise<Connector> {
   const { config, keys, devSecret } = resolveSecrets(given);
   const directory = loadDirectory(config.directoryFile);
-  const store = await Store.open(config.databaseUrl, { tokenCacheMs: config.tokenCacheMs });
+  const store = await Store.open(config.databaseUrl, { tokenCacheMs: config.tokenCacheMs, poolSize: config.databasePoolSize });
 
   let sandbox: Sandbox | undefined;
   let sandboxUrl: string | undefined;
@@ -94,7 +112,10 @@ export async function startConnector(given: Config, options: StartOptions = {}):
   if (!config.verifyBaseUrl) {
     // loaded only when needed: a deployment with a real Verify never loads the sandbox
     const { buildSandbox } = await import('./sandbox/app.js');
-    sandbox = await buildSandbox({ logger: false });
+    // beside a development SQLite file, the bank keeps its state too: a restart keeps balances
+    // and reference numbers consistent with the ledger (npm run sandbox:reset starts over)
+    const stateFile = sandboxStateFile(config);
+    sandbox = await buildSandbox({ logger: false, ...(stateFile ? { stateFile } : {}) });
     sandboxUrl = await sandbox.app.listen({ host: '127.0.0.1', port: 0 });
     verifyTarget = { baseUrl: sandboxUrl, secretKey: 'sk_test_embedded_sandbox', publicKey: 'pk_test_embedded_sandbox' };
   }
@@ -130,17 +151,19 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     fairTimeoutMs: Math.min(1000, config.verifyTimeoutMs),
   });
 
+  // checked at start-up: a bad rates file stops the process here, with the entry named
+  const fx = FxRates.fromFile(config.fxRatesFile ?? DEFAULT_FX_RATES_FILE);
   const ctx: DomainContext = {
     config,
     store,
     verify,
     keys,
     directory,
+    fx,
     log: silentLogger,
     instanceId: newId('inst'),
     now: Date.now,
     // development pegs until the operator's FX_RATES_FILE loader lands (see domain/fx.ts)
-    rates: developmentRates,
   };
   // build() points ctx.log at the app's logger, scoped to the current request
   const app = await build({ config, ctx, logger: options.logger, https: options.https ?? null, metrics });
@@ -166,6 +189,67 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     return housekeepingRun;
   };
   options.configure?.(app);
+  const settlement = new SettlementService(ctx, {
+    fourEyes: config.operator.fourEyes,
+    debtor: config.operator.debtor,
+    onReconciled: (report) => metrics.setReconciliationUnexplained(report.counts.unexplained),
+  });
+  const latest = await store.settlement.latestReconciliationReport();
+  if (latest) metrics.setReconciliationUnexplained(JSON.parse(latest.counts_json).unexplained);
+
+  // Yesterday's report, once across instances: the lease is named after the day and kept
+  // (never released after a run) until well past it; a failed run releases it for a retry.
+  const runDailyReconciliation = async (): Promise<'ran' | 'taken'> => {
+    const now = Date.now();
+    const day = previousUtcDay(now);
+    const lease = `daily-reconciliation:${day}`;
+    // an owner per attempt: claimLease lets an owner re-take its own lease, and this
+    // instance's next check must find the day taken
+    const owner = `${ctx.instanceId}/${newId('day')}`;
+    if (!(await store.claimLease(lease, owner, now, now + 3 * 86_400_000))) return 'taken';
+    try {
+      await settlement.reconcileDay({ name: 'scheduler', role: 'system' }, day);
+      return 'ran';
+    } catch (error) {
+      await store.releaseLease(lease, owner).catch(() => {});
+      throw error;
+    }
+  };
+  let dailyRun: Promise<unknown> | undefined;
+  const daily = () => {
+    dailyRun ??= runDailyReconciliation()
+      .catch((error) => app.log.warn({ err: error }, 'daily reconciliation failed; will retry'))
+      .finally(() => {
+        dailyRun = undefined;
+      });
+  };
+  const dailyEvery = options.dailyReconcileCheckMs ?? 600_000;
+  const dailyFirst = dailyEvery > 0 ? setTimeout(daily, Math.min(60_000, dailyEvery)) : undefined;
+  const dailyTimer = dailyEvery > 0 ? setInterval(daily, dailyEvery) : undefined;
+  dailyFirst?.unref();
+  dailyTimer?.unref();
+
+  const reloadFxRates = async (actor = 'system') => {
+    const entries = fx.reload();
+    await store.settlement.appendAudit({ actor, role: 'system', action: 'fx_rates_reloaded', target: config.fxRatesFile ?? DEFAULT_FX_RATES_FILE, details: { entries } }, Date.now());
+    app.log.info({ entries }, 'exchange rates reloaded');
+    return entries;
+  };
+
+  let operatorApp: FastifyInstance | undefined;
+  let operatorUrl: string | undefined;
+  if (config.operator.port !== undefined) {
+    operatorApp = await buildOperatorApp({
+      ctx,
+      service: settlement,
+      circuitState: () => verify.circuit.state,
+      operator: config.operator,
+      logger: options.logger ?? { level: config.logLevel },
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
+    operatorUrl = await operatorApp.listen({ host: config.operator.host, port: config.operator.port });
+  }
+
   await app.ready();
   await housekeeping();
   const period = options.reconcileEveryMs ?? config.reconcileIntervalSeconds * 1000;
@@ -182,11 +266,20 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     ...(devSecret ? { devSecret } : {}),
     ...(sandboxUrl ? { sandboxUrl } : {}),
     ...(sandbox ? { sandbox } : {}),
+    settlement,
+    ...(operatorApp ? { operatorApp } : {}),
+    ...(operatorUrl ? { operatorUrl } : {}),
+    reloadFxRates,
+    runDailyReconciliation,
     async stop() {
       if (stopped) return;
       stopped = true;
       if (timer) clearInterval(timer);
+      if (dailyFirst) clearTimeout(dailyFirst);
+      if (dailyTimer) clearInterval(dailyTimer);
+      await operatorApp?.close();
       await housekeepingRun; // never close the store under a reconciliation
+      await dailyRun;
       await app.close(); // stops accepting, lets requests in flight finish
       await verify.close();
       await sandbox?.app.close();

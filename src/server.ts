@@ -44,6 +44,10 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  // SIGHUP: re-read FX_RATES_FILE (a bad file keeps the rates in force, and says why)
+  process.on('SIGHUP', () => {
+    connector.reloadFxRates('sighup').catch((error) => connector.app.log.error({ err: error }, 'exchange rates not reloaded; the previous rates stay in force'));
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
     connector.app.log.info({ address, base_path: config.basePath, kasisto_api_revision: config.kasistoApiRevision, tls: Boolean(https), settings }, 'Kasisto connector started');
   } else {
     const lines = [`Kasisto connector listening on ${address}${config.basePath} (Kasisto API ${config.kasistoApiRevision})`, settings];
+    if (connector.operatorUrl) lines.push(`Operator API listening on ${connector.operatorUrl}/operator/v1`);
     if (connector.sandboxUrl) lines.push(`Verify: embedded sandbox at ${connector.sandboxUrl} (set VERIFY_BASE_URL for a real Verify)`);
     // Development only: the operator needs the generated secret to call the API.
     if (connector.devSecret) lines.push(`Development secret (send it as the 'secret' header): ${connector.devSecret}`);

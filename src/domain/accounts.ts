@@ -2,7 +2,7 @@
  * The customer's accounts, from Verify's bank accounts of the login's session, cached on
  * the login for ACCOUNTS_CACHE_SECONDS and dropped whenever this server moves money.
  */
-import type { VerifyBankAccount } from '../adapters/verify/client.js';
+import { isKnownAccountType, type VerifyAccountType, type VerifyBankAccount } from '../adapters/verify/client.js';
 import { VerifyError } from '../adapters/verify/errors.js';
 import type { components } from '../../generated/kasisto/1.0.js';
 import { forbidden, otpRequired } from './errors.js';
@@ -21,7 +21,8 @@ export interface OwnAccount {
   verifyId: string;
   iban: string;
   number: string;
-  type: string;
+  /** Verify's enum as the tolerant reader gives it: narrow with isKnownAccountType. */
+  type: VerifyBankAccount['type'];
   currency: string;
   balanceMinor: number;
 }
@@ -80,7 +81,7 @@ async function reconnect(ctx: DomainContext, caller: Caller): Promise<VerifyBank
   const credentials = credentialsOf(ctx, caller.grant);
   try {
     const session = await ctx.verify.createSession({ currency: 'AED', amount: 1, description: 'Kasisto assistant sign-in' });
-    const loggedIn = await ctx.verify.login(session.id, credentials);
+    const loggedIn = await ctx.verify.login(session.id, { credentials });
     if (loggedIn.status === 'pending_verification' && loggedIn.verification) {
       const pending = pendingFrom(loggedIn.verification, { type: 'session', sessionId: session.id });
       await ctx.store.updateGrant(caller.grant.id, {
@@ -122,11 +123,28 @@ export function maskAccountNumber(number: string): string {
   return '*'.repeat(Math.max(number.length - 4, 4)) + visible;
 }
 
-const ACCOUNT_TYPES: Record<string, KasistoAccount['account_type']> = { current: 'checking', savings: 'savings' };
+/** Keyed by Verify's enum: a type the spec adds fails tsc here until it is mapped. */
+const ACCOUNT_TYPES = { current: 'checking', savings: 'savings' } as const satisfies Record<VerifyAccountType, KasistoAccount['account_type']>;
+
+/** Kasisto's name for a Verify account's kind; undefined for a kind Verify sends but its spec lacks. */
+export function kasistoKindOf(account: OwnAccount): (typeof ACCOUNT_TYPES)[VerifyAccountType] | undefined {
+  return isKnownAccountType(account.type) ? ACCOUNT_TYPES[account.type] : undefined;
+}
 
 export function accountName(account: OwnAccount): string {
-  const kind = account.type === 'current' ? 'Current account' : account.type === 'savings' ? 'Savings account' : 'Account';
-  return `${kind} ${account.currency} ${account.number.slice(-4)}`;
+  return `${accountKind(account.type)} ${account.currency} ${account.number.slice(-4)}`;
+}
+
+function accountKind(type: OwnAccount['type']): string {
+  if (!isKnownAccountType(type)) return 'Account';
+  switch (type) {
+    case 'current':
+      return 'Current account';
+    case 'savings':
+      return 'Savings account';
+    default:
+      return type satisfies never;
+  }
 }
 
 /** Cached listings are shared and frozen, so their Kasisto view is built once per listing. */
@@ -152,7 +170,7 @@ function kasistoView(account: OwnAccount): KasistoAccount {
     account_id: account.accountId,
     account_number: maskAccountNumber(account.number),
     account_name: accountName(account),
-    account_type: ACCOUNT_TYPES[account.type] ?? 'unspecified',
+    account_type: kasistoKindOf(account) ?? 'unspecified',
     currency_code: account.currency,
     available_balance: balance,
     current_balance: balance,

@@ -3,7 +3,7 @@ import type { Store } from '../adapters/store/store.js';
 import type { VerifyClient } from '../adapters/verify/client.js';
 import type { Keys } from './crypto.js';
 import type { Directory } from './directory.js';
-import type { ExchangeRates } from './fx.js';
+import type { FxRates } from './settlement/fx-rates.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -44,9 +44,9 @@ export interface DomainContext {
   keys: Keys;
   directory: Directory;
   log: Logger;
+  /** The operator's exchange rates (FX_RATES_FILE); the development pegs when not given. */
+  fx?: FxRates;
   /** Identifies this process for movement leases. */
   instanceId: string;
   now(): number;
-  /** The operator's exchange rates; absent, balances are not converted (see fx.ts). */
-  rates?: ExchangeRates;
 }

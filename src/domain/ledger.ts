@@ -138,8 +138,27 @@ export function entriesOf(m: LedgerRow): Transaction[] {
     ],
   };
   const entries: Transaction[] = [entry(shared, m.source_account_id, `${m.id}-debit`, 'debit', m.description)];
+  const obligation = m.obligation_state ?? null;
   if (m.dest_type === 'account') {
-    entries.push(entry(shared, m.dest_id, `${m.id}-credit`, 'credit', `Transfer from ${m.source_iban.slice(-4).padStart(8, '*')}`));
+    // The destination is credited by the operator's payout, in the destination account's
+    // own currency (never another): pending until the obligation is paid, cancelled when
+    // the payout came back. Movements from before obligations existed show as they did.
+    const currency = m.dest_currency ?? m.currency;
+    const creditStatus: Transaction['status'] = !posted ? 'pending' : obligation === null || obligation === 'paid' ? 'posted' : obligation === 'returned' ? 'cancelled' : 'pending';
+    const credit: EntryBase = {
+      ...shared,
+      amount: fromMinorUnits(m.dest_amount_minor ?? m.amount_minor, currency),
+      currency,
+      status: creditStatus,
+      postDate: creditStatus === 'posted' ? shared.postDate : undefined,
+    };
+    entries.push(entry(credit, m.dest_id, `${m.id}-credit`, 'credit', `Transfer from ${m.source_iban.slice(-4).padStart(8, '*')}`));
+  }
+  if (posted && obligation === 'returned') {
+    // the compensating entry: the customer's money back on the account it left
+    const refundDay = day(m.obligation_returned_at ?? m.completed_at ?? m.created_at);
+    const refund: EntryBase = { ...shared, status: 'posted', transactionDate: refundDay, postDate: refundDay };
+    entries.push(entry(refund, m.source_account_id, `${m.id}-refund`, 'credit', `Refund: ${m.description}`.slice(0, 140)));
   }
   return entries;
 }

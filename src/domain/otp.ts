@@ -87,8 +87,11 @@ export interface OtpAttempt {
  */
 export async function answerChallenge(ctx: DomainContext, attempt: OtpAttempt, otp: string): Promise<VerifyVerification | undefined> {
   const { otpWindowSeconds, otpMaxAttempts } = ctx.config;
+  const subject = { [attempt.holder === 'grant' ? 'grant' : 'movement']: attempt.id };
   const refuse = async (reason: GiveUpReason, message: string) => {
-    if ((await attempt.giveUp(reason)) === 'settled') return undefined;
+    const outcome = await attempt.giveUp(reason);
+    logOtpEvent(ctx, subject, outcome === 'settled' ? 'settled_by_bank' : reason);
+    if (outcome === 'settled') return undefined;
     throw new DomainError(reason === 'expired' ? 'otp_expired' : 'otp_too_many_failures', `${message}; ${attempt.consequence}`);
   };
   if (attempt.startedAt !== null && ctx.now() - attempt.startedAt > otpWindowSeconds * 1000) {
@@ -115,6 +118,7 @@ export async function answerChallenge(ctx: DomainContext, attempt: OtpAttempt, o
     case 'initial': {
       const lockedOut = await countFailure(ctx, attempt.userId);
       if (attempts >= otpMaxAttempts || lockedOut) return refuse('too_many_failures', 'Too many wrong one-time passwords');
+      logOtpEvent(ctx, subject, 'invalid');
       throw new DomainError('otp_invalid', `The one-time password is not correct; ${otpMaxAttempts - attempts} attempt(s) left`);
     }
     case 'failed':
@@ -122,11 +126,21 @@ export async function answerChallenge(ctx: DomainContext, attempt: OtpAttempt, o
       return refuse('rejected_by_bank', 'The bank rejected the one-time password');
     case 'succeeded':
       await forgetFailures(ctx, attempt.userId);
+      logOtpEvent(ctx, subject, 'validated');
       return verification;
     default:
       // tsc names this line when spec/verify.yaml gains a verification status
       throw new Error(`unhandled verification status ${status satisfies never}`);
   }
+}
+
+/**
+ * One line per step of a one-time password's life, with the sign-in (grant) or movement it
+ * guards: issued (450), invalid (451), expired (452), too_many_failures or rejected_by_bank
+ * (453), validated, or settled_by_bank (Verify had acted on an answer whose reply was lost).
+ */
+export function logOtpEvent(ctx: DomainContext, subject: Record<string, string>, event: string): void {
+  ctx.log.info({ ...subject, otp_event: event }, `one-time password ${event.replaceAll('_', ' ')}`);
 }
 
 /** Sends the customer's answer to the pending Verify verification. */

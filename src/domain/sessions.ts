@@ -4,18 +4,16 @@
  * the token's life only) and any pending verification.
  */
 import type { Grant } from '../adapters/store/store.js';
-import { isKnownSessionStatus } from '../adapters/verify/client.js';
+import { isKnownSessionStatus, type VerifyCredentials } from '../adapters/verify/client.js';
 import { DomainError, forbidden, invalidField, otpRequired } from './errors.js';
 import type { DomainContext } from './context.js';
 import { newId, newOpaqueToken, seal, storedTokenHash, unseal, userIdFor } from './crypto.js';
-import { challengeOf, parsePending, pendingFrom } from './otp.js';
+import { challengeOf, logOtpEvent, parsePending, pendingFrom } from './otp.js';
 import { admitSignIn, countFailure, forgetFailures } from './customer-guard.js';
 import { toDomainError } from './verify-errors.js';
 
-export interface Credentials {
-  login: string;
-  password: string;
-}
+/** Verify's login credentials as generated: a field Verify adds fails tsc where they are sealed. */
+export type Credentials = VerifyCredentials;
 
 /** An authenticated call: the login behind the token and, if rotated, the successor token. */
 export interface Caller {
@@ -47,7 +45,7 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
   // per customer, whatever the address or token: a locked-out customer's guesses never reach the bank
   await admitSignIn(ctx, userId);
   const session = await ctx.verify.createSession(SIGN_IN_SESSION).catch(rethrow);
-  const loggedIn = await ctx.verify.login(session.id, { login, password: secret }).catch(rethrow);
+  const loggedIn = await ctx.verify.login(session.id, { credentials: { login, password: secret } }).catch(rethrow);
   if (!isKnownSessionStatus(loggedIn.status)) throw new DomainError('upstream_error', 'The bank answered the sign-in in an unexpected way; try again shortly');
   if (loggedIn.status !== 'connected' && loggedIn.status !== 'pending_verification') {
     const lockedOut = await countFailure(ctx, userId);
@@ -79,6 +77,7 @@ export async function createToken(ctx: DomainContext, username: unknown, passwor
   // a sign-in that still waits for its one-time password proves nothing yet
   if (!pending) await forgetFailures(ctx, userId);
   ctx.log.info({ user_id: userId, grant: grantId, otp_pending: Boolean(pending) }, 'customer signed in');
+  if (pending) logOtpEvent(ctx, { grant: grantId }, 'issued');
   return { userId, token };
 }
 

@@ -170,6 +170,11 @@ export async function build({ config, ctx, logger, https, metrics = new Metrics(
     onConstructorPoisoning: 'error',
   } as FastifyServerOptions);
   logController.useLogger(app.log);
+  // every answer names its request: Kasisto's request_id echoed, or the one made here
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('request_id', request.id);
+    done();
+  });
   // JSON only: Fastify's default text/plain parser would hand the handlers a string body that
   // no schema checks (nor its user_id against the token); unparsed types answer 415 → 400.
   app.removeContentTypeParser('text/plain');

@@ -34,6 +34,8 @@ export function routedPath(request: FastifyRequest): string {
 }
 
 export function sendApiError(reply: FastifyReply, error: ApiError): void {
+  // the access line of this answer says why (the message is written for the caller: safe to log)
+  reply.apiError = { code: error.code, message: error.message };
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
   reply.code(error.statusCode).send(error.bodyFor(reply.server?.kasistoRevision ?? '1.0'));
 }

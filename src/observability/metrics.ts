@@ -53,14 +53,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private readonly reconciliationMismatches = new Counter({
-    name: 'connector_reconciliation_mismatches_total',
-    help: 'Movements whose ledger record and Verify disagree, found by reconciliation',
-    registers: [this.registry],
-  });
-
   /** Counts stuck movements when scraped (see watchStuckMovements); none until one is set. */
   private stuckMovements: (() => Promise<number>) | undefined;
+
+  // Issue 11: what the monitoring rules watch. Set from the latest stored report (at start-up
+  // and after every run, daily or on demand); an instance that never ran one reads it from the store.
+  private readonly reconciliationUnexplained = new Gauge({
+    name: 'connector_reconciliation_unexplained_mismatches',
+    help: 'Mismatches between the ledger and Verify that the latest reconciliation report flagged for a person (not corrected automatically)',
+    registers: [this.registry],
+  });
 
   constructor() {
     this.circuit.set(0);
@@ -73,11 +75,6 @@ export class Metrics {
         if (metrics.stuckMovements) this.set(await metrics.stuckMovements());
       },
     });
-  }
-
-  /** For reconciliation: a movement whose record and Verify's answer disagree. */
-  recordReconciliationMismatch(count = 1): void {
-    this.reconciliationMismatches.inc(count);
   }
 
   /** The source of connector_movements_stuck_in_flight (src/observability/stuck-movements.ts). */
@@ -104,6 +101,10 @@ export class Metrics {
 
   observeRequest(operation: string, status: number, seconds: number): void {
     this.requestObserver(operation)(status, seconds);
+  }
+
+  setReconciliationUnexplained(count: number): void {
+    this.reconciliationUnexplained.set(count);
   }
 
   /** Counts the requests of one operation (made once per route, called once per request). */

@@ -30,10 +30,15 @@ export function moveMoney(ctx: DomainContext, request: FastifyRequest<{ Body: Mo
 
 /** /transfer's answer, the same shape in every revision. */
 export function transferAnswer(result: MovementAnswer) {
-  return { transfer_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
+  return { transfer_id: result.id, reference_number: result.reference, status: result.status, meta: answerMeta(result) };
 }
 
 /** /payment's answer, the same shape in every revision. */
 export function paymentAnswer(result: MovementAnswer) {
-  return { payment_id: result.id, reference_number: result.reference, status: result.status, meta: [] };
+  return { payment_id: result.id, reference_number: result.reference, status: result.status, meta: answerMeta(result) };
+}
+
+/** The answer's meta: the reason of a failed or cancelled movement, in plain words. */
+export function answerMeta(result: MovementAnswer): { name: string; value: string }[] {
+  return result.reason === undefined ? [] : [{ name: 'reason', value: result.reason }];
 }

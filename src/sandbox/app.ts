@@ -15,7 +15,7 @@
  * 500, a single `answers=ruby` → `["ruby"]`). Responses are plain JSON.stringify; the
  * tests check every answer against the spec's response schemas.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ import { FaultController, installFaultHooks } from './faults.js';
 import { createServiceHandlers } from './handlers/index.js';
 import { isOperationId } from './operations.js';
 import { createSecurityHandlers } from './security.js';
-import { SandboxState } from './state.js';
+import { SandboxState, type SandboxSnapshot } from './state.js';
 import { CallStats } from './stats.js';
 import type { OperationId } from './types.js';
 
@@ -57,6 +57,11 @@ export interface SandboxOptions {
   maxVerificationAttempts?: number;
   /** Sessions kept in memory before the oldest are forgotten; default 50 000. */
   maxSessions?: number;
+  /**
+   * A file the bank's state is kept in (read at start, written after every change and at
+   * close), so a restart keeps balances and reference numbers; default: memory only.
+   */
+  stateFile?: string;
 }
 
 export interface Sandbox {
@@ -219,6 +224,8 @@ export async function buildSandbox(options: SandboxOptions = {}): Promise<Sandbo
     securityHandlers: createSecurityHandlers(),
   });
 
+  if (options.stateFile) keepStateIn(app, state, options.stateFile);
+
   const sandbox: Sandbox = {
     app,
     faults,
@@ -232,4 +239,31 @@ export async function buildSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   if (options.controlEndpoint) registerControlRoutes(sandbox);
   return sandbox;
+}
+
+/**
+ * Keeps the bank's state in `file`: read now, written (whole, atomically, mode 600) after
+ * every request that may have changed it, at most once per event-loop turn, and at close.
+ */
+function keepStateIn(app: FastifyInstance, state: SandboxState, file: string): void {
+  if (existsSync(file)) state.restore(JSON.parse(readFileSync(file, 'utf8')) as SandboxSnapshot);
+  let pending = false;
+  const save = () => {
+    pending = false;
+    mkdirSync(dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify(state.snapshot()), { mode: 0o600 });
+    renameSync(temp, file);
+  };
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.method !== 'GET' && !pending) {
+      pending = true;
+      setImmediate(save);
+    }
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    save();
+    done();
+  });
 }

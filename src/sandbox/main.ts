@@ -31,6 +31,8 @@ const sandbox = await buildSandbox({
   logger: { level: process.env['LOG_LEVEL'] ?? 'info' },
   controlEndpoint: control,
   ...(maxSessions ? { maxSessions: Number(maxSessions) } : {}),
+  // SANDBOX_STATE_FILE: keep the bank's state across restarts (default: memory only)
+  ...(process.env['SANDBOX_STATE_FILE'] ? { stateFile: process.env['SANDBOX_STATE_FILE'] } : {}),
 });
 const median = process.env['SANDBOX_LATENCY_MEDIAN_MS'];
 const p99 = process.env['SANDBOX_LATENCY_P99_MS'];

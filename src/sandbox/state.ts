@@ -104,6 +104,16 @@ interface TransferRecord {
   verificationIds: string[];
 }
 
+/** The sandbox's state as JSON, kept in a file by the embedded sandbox (see app.ts stateFile). */
+export interface SandboxSnapshot {
+  version: 1;
+  referenceCounter: number;
+  ledgers: [string, LedgerAccount[]][];
+  sessions: (Omit<SessionRecord, 'accounts'> & { accounts: [string, string][] })[];
+  transfers: TransferRecord[];
+  verifications: VerificationRecord[];
+}
+
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** ISO 4217 codes as the runtime knows them: the sandbox imports nothing of the connector. */
 const CURRENCY_CODES = new Set(Intl.supportedValuesOf('currency'));
@@ -147,6 +157,29 @@ export class SandboxState {
     this.transfers.clear();
     this.verifications.clear();
     this.referenceCounter = 0;
+  }
+
+  /** Everything the bank knows, as plain JSON (balances, sessions, transfers, verifications, the reference sequence). */
+  snapshot(): SandboxSnapshot {
+    return {
+      version: 1,
+      referenceCounter: this.referenceCounter,
+      ledgers: [...this.ledgers],
+      sessions: [...this.sessions.values()].map((session) => ({ ...session, accounts: [...session.accounts] })),
+      transfers: [...this.transfers.values()],
+      verifications: [...this.verifications.values()],
+    };
+  }
+
+  /** Takes up a snapshot (see snapshot()); what it does not name starts fresh. */
+  restore(snapshot: SandboxSnapshot): void {
+    if (snapshot.version !== 1) throw new Error(`sandbox state version ${String(snapshot.version)} is not known`);
+    this.reset();
+    this.referenceCounter = snapshot.referenceCounter;
+    for (const [login, accounts] of snapshot.ledgers) this.ledgers.set(login, accounts);
+    for (const session of snapshot.sessions) this.sessions.set(session.id, { ...session, accounts: new Map(session.accounts) });
+    for (const transfer of snapshot.transfers) this.transfers.set(transfer.id, transfer);
+    for (const verification of snapshot.verifications) this.verifications.set(verification.id, verification);
   }
 
   // ── banks ────────────────────────────────────────────────────────────────────────

@@ -1,38 +1,8 @@
-/** The pieces of the revision layer that need no server: exchange-rate maths, request dates, meta credentials, error bodies. */
+/** The pieces of the revision layer that need no server: request dates, meta credentials, error bodies (exchange rates: test/domain/settlement). */
 import { describe, expect, it } from 'vitest';
-import { developmentRates, divideHalfEven, ratesFromUsdPegs } from '../../src/domain/fx.js';
 import { DomainError, otpRequired } from '../../src/domain/errors.js';
 import { toApiError } from '../../src/http/errors.js';
 import { credentialsFromMeta, dayOf } from '../../src/routes/revisions/common.js';
-
-describe('development exchange rates (integer maths, half-even)', () => {
-  it('rounds ties to even and everything else to nearest', () => {
-    expect(divideHalfEven(5n, 2n)).toBe(2n);
-    expect(divideHalfEven(7n, 2n)).toBe(4n);
-    expect(divideHalfEven(-5n, 2n)).toBe(-2n);
-    expect(divideHalfEven(10n, 3n)).toBe(3n);
-    expect(divideHalfEven(11n, 3n)).toBe(4n);
-  });
-
-  it('converts through the USD pegs at the destination exponent', () => {
-    // 10.00 USD → 36.725 AED → 36.72 (tie, even); 10.01 USD → 36.761725 → 36.76
-    expect(developmentRates.convert(1000, 'USD', 'AED').minor).toBe(3672);
-    expect(developmentRates.convert(1001, 'USD', 'AED').minor).toBe(3676);
-    // 1.000 BHD → 2.659574… USD → 9.767287… AED → 9.77; back: 9.77 AED → 1.000… BHD
-    expect(developmentRates.convert(1000, 'BHD', 'AED').minor).toBe(977);
-    expect(developmentRates.convert(977, 'AED', 'BHD').minor).toBe(1000);
-    expect(developmentRates.convert(1000, 'BHD', 'USD')).toMatchObject({ minor: 266 });
-    expect(developmentRates.convert(123, 'AED', 'AED')).toEqual({ minor: 123, rate: 1 });
-    expect(developmentRates.convert(100, 'USD', 'AED').rate).toBeCloseTo(3.6725, 10);
-  });
-
-  it('refuses a pair it has no rate for, and unsafe amounts', () => {
-    expect(() => developmentRates.convert(100, 'EUR', 'AED')).toThrow(RangeError);
-    expect(() => developmentRates.convert(0.5, 'USD', 'AED')).toThrow(RangeError);
-    const huge = ratesFromUsdPegs({ USD: { num: 1n, den: 1n }, JPY: { num: 1000000n, den: 1n } });
-    expect(() => huge.convert(Number.MAX_SAFE_INTEGER, 'USD', 'JPY')).toThrow(RangeError);
-  });
-});
 
 describe('request mapping', () => {
   it('takes the UTC day of RFC 3339 and Kasisto-sample date-times', () => {

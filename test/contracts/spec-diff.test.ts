@@ -157,7 +157,7 @@ describe('spec:diff --gate (CI)', () => {
       doc.deleteIn(['components', 'schemas', 'account', 'properties', 'account_number']);
       doc.setIn(['info', 'version'], '1.1.0');
     });
-    writeFileSync(join(dir, 'CHANGELOG.md'), '## kasisto 1.1.0\n');
+    writeFileSync(join(dir, 'CHANGELOG.md'), '## kasisto-1.0 1.1.0\n');
     const r = await specDiff(dir, ['--gate']);
     expect(r.code, r.out).toBe(1);
     expect(r.out).toContain('info.version 1.1.0 is not a major bump of 1.0.0');

@@ -77,7 +77,7 @@ describe('metrics named by the rules and the dashboard', () => {
 
   it('each alert the issue asks for is there', () => {
     const named = metricNames(ruleExprs());
-    for (const name of ['connector_verify_calls_total', 'connector_verify_circuit_state', 'connector_reconciliation_mismatches_total', 'connector_movements_stuck_in_flight', 'connector_http_request_duration_seconds_bucket']) {
+    for (const name of ['connector_verify_calls_total', 'connector_verify_circuit_state', 'connector_reconciliation_unexplained_mismatches', 'connector_movements_stuck_in_flight', 'connector_http_request_duration_seconds_bucket']) {
       expect(named.has(name), name).toBe(true);
     }
   });
@@ -91,11 +91,10 @@ describe('metrics named by the rules and the dashboard', () => {
     expect(await scrape()).toMatch(/^connector_movements_stuck_in_flight 2$/m);
   });
 
-  it('counts reconciliation mismatches reported to it', async () => {
-    const count = async () => Number(/^connector_reconciliation_mismatches_total (\d+)$/m.exec(await scrape())?.[1]);
+  it('shows the unexplained mismatches of the latest reconciliation report', async () => {
+    const count = async () => Number(/^connector_reconciliation_unexplained_mismatches (\d+)$/m.exec(await scrape())?.[1]);
     expect(await count()).toBe(0);
-    c.metrics.recordReconciliationMismatch();
-    c.metrics.recordReconciliationMismatch(2);
+    c.metrics.setReconciliationUnexplained(3);
     expect(await count()).toBe(3);
   });
 });

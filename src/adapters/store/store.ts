@@ -5,6 +5,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { migrate, openDatabase, type Dialect } from './db.js';
 import { VersionedCache } from './versioned-cache.js';
+import { insertAudit, insertObligationOf, SettlementStore, type AuditDraft } from './settlement.js';
 import { AWAITING_OTP_STATUSES, IN_FLIGHT_STATUSES, LEDGER_STATUSES, OUTCOME_UNKNOWN_STATUSES, TERMINAL_STATUSES } from '../../domain/movements/status.js';
 import type { Database, Grant, GrantPatch, Movement, MovementPatch, NewGrant, NewMovement, Payee, Profile } from './schema.js';
 
@@ -46,10 +47,20 @@ export const LEDGER_COLUMNS = [
   'source_iban',
   'dest_type',
   'dest_id',
+  'dest_currency',
+  'dest_amount_minor',
+  'failure_reason',
 ] as const satisfies readonly (keyof Movement)[];
-export type LedgerRow = Pick<Movement, (typeof LEDGER_COLUMNS)[number]>;
+export type LedgerRow = Pick<Movement, (typeof LEDGER_COLUMNS)[number]> & {
+  /** the movement's obligation (processed movements): the destination credit follows it */
+  obligation_state?: 'due' | 'batched' | 'paid' | 'returned' | null;
+  obligation_returned_at?: number | null;
+};
+const LEDGER_SELECT = LEDGER_COLUMNS.map((c) => `movements.${c}` as const);
 
 export interface StoreOptions {
+  /** PostgreSQL connections of this instance (default 10). */
+  poolSize?: number;
   /**
    * How long an active login read for a token may be reused without asking the database
    * again (0: never). Every request authenticates, so this spares the hot path a query.
@@ -85,6 +96,8 @@ export class Store {
   private readonly cachedTokensOfGrant = new Map<string, Set<string>>();
   /** Bumped by every grant or token write: a read that raced a write is not cached. */
   private writes = 0;
+  /** Obligations, batches, reconciliation reports, the audit log (settlement.ts). */
+  readonly settlement: SettlementStore;
 
   private constructor(
     readonly db: Kysely<Database>,
@@ -94,10 +107,11 @@ export class Store {
     this.tokenCacheMs = options.tokenCacheMs ?? 0;
     this.tokenQuery = tokenQueryOf(db);
     this.ledgerVersionQuery = ledgerVersionQueryOf(db);
+    this.settlement = new SettlementStore(db);
   }
 
   static async open(url: string, options: StoreOptions = {}): Promise<Store> {
-    const { db, dialect } = openDatabase(url);
+    const { db, dialect } = openDatabase(url, options.poolSize);
     await migrate(db, dialect);
     return new Store(db, dialect, options);
   }
@@ -360,7 +374,21 @@ export class Store {
     return this.db.selectFrom('movements').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async updateMovement(id: string, patch: MovementPatch, now: number): Promise<Movement> {
+  /**
+   * Changes a movement. Made `processed` (by any path: a request, a retry, reconciliation),
+   * its obligation is inserted in the same transaction, once (unique movement_id), with the
+   * audit row given (reconciliation's corrections).
+   */
+  async updateMovement(id: string, patch: MovementPatch, now: number, audit?: AuditDraft): Promise<Movement> {
+    if (patch.status === 'processed') {
+      return this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('movements').set({ ...patch, updated_at: now }).where('id', '=', id).execute();
+        const processed = await trx.selectFrom('movements').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        await insertObligationOf(trx, processed, now);
+        if (audit) await insertAudit(trx, audit, now);
+        return processed;
+      });
+    }
     await this.db
       .updateTable('movements')
       .set({ ...patch, updated_at: now })
@@ -473,20 +501,22 @@ export class Store {
   private async readLedger(query: LedgerQuery): Promise<LedgerRow[]> {
     let q = this.db
       .selectFrom('movements')
-      .select(LEDGER_COLUMNS)
-      .where('user_id', '=', query.userId)
-      .where('status', 'in', LEDGER_STATUSES);
+      .leftJoin('obligations', 'obligations.movement_id', 'movements.id')
+      .select(LEDGER_SELECT)
+      .select(['obligations.state as obligation_state', 'obligations.returned_at as obligation_returned_at'])
+      .where('movements.user_id', '=', query.userId)
+      .where('movements.status', 'in', LEDGER_STATUSES);
     if (query.accountIds && query.accountIds.length > 0) {
       const ids = query.accountIds;
-      q = q.where((eb) => eb.or([eb('source_account_id', 'in', ids), eb.and([eb('dest_type', '=', 'account'), eb('dest_id', 'in', ids)])]));
+      q = q.where((eb) => eb.or([eb('movements.source_account_id', 'in', ids), eb.and([eb('movements.dest_type', '=', 'account'), eb('movements.dest_id', 'in', ids)])]));
     }
     if (query.movementIds) {
       if (query.movementIds.length === 0) return [];
-      q = q.where('id', 'in', query.movementIds);
+      q = q.where('movements.id', 'in', query.movementIds);
     }
-    if (query.from !== undefined) q = q.where('created_at', '>=', query.from);
-    if (query.to !== undefined) q = q.where('created_at', '<', query.to);
-    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+    if (query.from !== undefined) q = q.where('movements.created_at', '>=', query.from);
+    if (query.to !== undefined) q = q.where('movements.created_at', '<', query.to);
+    return q.orderBy('movements.created_at', 'desc').orderBy('movements.id', 'desc').limit(query.limit).execute();
   }
 
   /**

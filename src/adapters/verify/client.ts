@@ -54,7 +54,14 @@ export type VerifyTransfer = Omit<Tolerant<components['schemas']['transfer'], 's
   verification?: VerifyVerification;
 };
 export type VerifyErrorBody = components['schemas']['error'];
+// Request bodies are the generated schemas themselves (never restated here), so a field
+// Verify makes required fails tsc at every call site, in the domain too.
 export type VerifyCreateSessionRequest = components['schemas']['create_session_request'];
+export type VerifyLoginRequest = components['schemas']['login_request'];
+/** A login body whose `bank_id` may be left out: the client then logs in to its configured bank. */
+export type VerifyLoginInput = Omit<VerifyLoginRequest, 'bank_id'> & Partial<Pick<VerifyLoginRequest, 'bank_id'>>;
+export type VerifyCredentials = VerifyLoginRequest['credentials'];
+export type VerifyCreateTransferRequest = components['schemas']['create_transfer_request'];
 export type VerifyVerificationRequest = components['schemas']['verification_request'];
 
 /** The spec's operationIds: the `operation` of onCall events, log lines and VerifyErrors. */
@@ -139,18 +146,15 @@ export const isKnownAccountType = isIn(VERIFY_ACCOUNT_TYPES);
 
 export type VerificationTarget = { type: 'session'; sessionId: string } | { type: 'transfer'; transferId: string };
 
-export interface VerificationAnswer {
-  challenge_response?: string;
-  answers?: string[];
-}
+export type VerificationAnswer = VerifyVerificationRequest;
 
 export interface VerifyClient {
   listBanks(): Promise<VerifyBank[]>;
-  createSession(input: { currency: string; amount: number; description?: string }): Promise<VerifySession>;
+  createSession(input: VerifyCreateSessionRequest): Promise<VerifySession>;
   getSession(sessionId: string): Promise<VerifySession>;
-  login(sessionId: string, input: { bankId?: string; login: string; password: string }): Promise<VerifySession>;
+  login(sessionId: string, input: VerifyLoginInput): Promise<VerifySession>;
   listBankAccounts(sessionId: string): Promise<VerifyBankAccount[]>;
-  createTransfer(sessionId: string, sourceId: string): Promise<VerifyTransfer>;
+  createTransfer(sessionId: string, input: VerifyCreateTransferRequest): Promise<VerifyTransfer>;
   listSessionTransfers(sessionId: string): Promise<VerifyTransfer[]>;
   getSessionTransfer(sessionId: string, transferId: string): Promise<VerifyTransfer>;
   getTransfer(transferId: string): Promise<VerifyTransfer>;
@@ -433,9 +437,9 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
       return call({ operation: 'listBanks', auth: 'public', idempotent: true }, (init) => api.GET('/banks', init));
     },
 
-    async createSession({ currency, amount, description }) {
-      const body: VerifyCreateSessionRequest = { currency, amount };
-      if (description !== undefined) body.description = description;
+    async createSession(input) {
+      // a copy without undefined members (JSON would drop them; a form would not)
+      const body = withoutUndefined(input);
       return call({ operation: 'createSession', auth: 'secret', idempotent: false }, (init) =>
         api.POST('/sessions', { ...init, body }),
       );
@@ -448,16 +452,17 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
       );
     },
 
-    async login(sessionId, { bankId, login, password }) {
+    async login(sessionId, input) {
       checkId('loginSession', 'session', sessionId);
-      const bank_id = bankId ?? options.bankId;
+      const body: VerifyLoginRequest = { ...withoutUndefined(input), bank_id: input.bank_id ?? options.bankId };
+      const sensitive = Object.values(body.credentials).filter((v): v is string => typeof v === 'string');
       return call(
-        { operation: 'loginSession', auth: 'public', idempotent: false, ids: { sessionId, bankId: bank_id }, sensitive: [login, password] },
+        { operation: 'loginSession', auth: 'public', idempotent: false, ids: { sessionId, bankId: body.bank_id }, sensitive },
         (init) =>
           api.POST('/sessions/{session_id}/login', {
             ...init,
             params: { path: { session_id: sessionId } },
-            body: { bank_id, credentials: { login, password } },
+            body,
           }),
       );
     },
@@ -469,14 +474,16 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
       );
     },
 
-    async createTransfer(sessionId, sourceId) {
+    async createTransfer(sessionId, input) {
+      const sourceId = input.source;
       checkId('createTransfer', 'session', sessionId);
       checkId('createTransfer', 'bank_account', sourceId);
+      const body = withoutUndefined(input);
       return call({ operation: 'createTransfer', auth: 'public', idempotent: false, ids: { sessionId, sourceId } }, (init) =>
         api.POST('/sessions/{session_id}/transfers', {
           ...init,
           params: { path: { session_id: sessionId } },
-          body: { source: sourceId },
+          body,
         }),
       );
     },
@@ -509,8 +516,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
     },
 
     async submitVerification(target, verificationId, answer) {
-      const body: VerifyVerificationRequest = {};
-      if (answer.challenge_response !== undefined) body.challenge_response = answer.challenge_response;
+      const body: VerifyVerificationRequest = withoutUndefined(answer);
       if (answer.answers !== undefined) body.answers = [...answer.answers];
       const sensitive = [...(answer.challenge_response !== undefined ? [answer.challenge_response] : []), ...(answer.answers ?? [])];
       if (target.type === 'session') {
@@ -547,6 +553,11 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
       await agent.close();
     },
   };
+}
+
+/** A shallow copy without the members set to undefined. */
+function withoutUndefined<T extends object>(input: T): T {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T;
 }
 
 /** Exponential backoff with jitter: ~50 ms, ~150 ms, ~450 ms… (each between half and all of it), capped. */

@@ -73,7 +73,7 @@ export async function update(ctx: DomainContext, m: Movement, patch: MovementPat
 export async function finish(ctx: DomainContext, m: Movement, status: 'processed' | 'failed' | 'cancelled', patch: MovementPatch = {}): Promise<Movement> {
   const done = await update(ctx, m, { ...patch, status, pending_json: null, completed_at: ctx.now() });
   if (status === 'processed') await ctx.store.invalidateAccounts(m.user_id);
-  ctx.log.info({ movement: m.id, status }, 'movement finished');
+  ctx.log.info({ movement: m.id, status, ...(patch.failure_reason ? { reason: patch.failure_reason } : {}) }, 'movement finished');
   return done;
 }
 
@@ -108,7 +108,7 @@ export async function advance(ctx: DomainContext, start: Movement, owner: string
       case 'session_created': {
         const credentials = await credentialsFor(ctx, m);
         if (!credentials) return finish(ctx, m, 'cancelled', { failure_reason: 'sign-in ended before the movement was sent' });
-        const session = await ctx.verify.login(m.verify_session_id!, credentials);
+        const session = await ctx.verify.login(m.verify_session_id!, { credentials });
         const status = session.status;
         // a status the spec does not list: no verdict (the movement stays resumable)
         if (!isKnownSessionStatus(status)) throw unreadable('the sign-in');
@@ -166,7 +166,7 @@ async function sendTransfer(ctx: DomainContext, m: Movement, sourceId: string): 
   const sessionId = m.verify_session_id!;
   let transfer: VerifyTransfer;
   try {
-    transfer = await ctx.verify.createTransfer(sessionId, sourceId);
+    transfer = await ctx.verify.createTransfer(sessionId, { source: sourceId });
   } catch (error) {
     const existing = await findSessionTransfer(ctx, sessionId).catch(() => undefined);
     if (!existing) throw error; // stays transfer_requested: a retry or reconciliation resolves it

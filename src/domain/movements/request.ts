@@ -10,11 +10,14 @@ import { fingerprint, newId } from '../crypto.js';
 import { inProgress, invalidField, otpRequired } from '../errors.js';
 import { findPayee } from '../directory-queries.js';
 import { isCurrencyCode, toMinorUnits } from '../money.js';
-import { challengeOf, parsePending } from '../otp.js';
+import { challengeOf, logOtpEvent, parsePending } from '../otp.js';
 import type { Caller } from '../sessions.js';
 import { toDomainError } from '../verify-errors.js';
 import { driveWithLease, leaseMs, newLeaseOwner, openSince } from './drive.js';
 import { endAwaiting } from './otp.js';
+import { SettlementError } from '../settlement/errors.js';
+import { fxRatesOf } from '../settlement/fx.js';
+import { customerReason } from './reasons.js';
 import { isAwaitingOtp, isTerminal, publicStatus, type PublicMovementStatus } from './status.js';
 
 export interface MovementRequest {
@@ -32,6 +35,8 @@ export interface MovementAnswer {
   id: string;
   reference: string;
   status: PublicMovementStatus;
+  /** why it failed or was cancelled, in words the assistant can say (failed/cancelled only) */
+  reason?: string;
 }
 
 export async function requestMovement(ctx: DomainContext, caller: Caller, request: MovementRequest): Promise<MovementAnswer> {
@@ -59,14 +64,19 @@ export async function requestMovement(ctx: DomainContext, caller: Caller, reques
   if (!recorded.created && isAwaitingOtp(movement.status) && movement.otp_started_at !== null && ctx.now() - movement.otp_started_at > ctx.config.otpWindowSeconds * 1000) {
     movement = await settleExpiredWait(ctx, movement, owner);
   }
-  return answer(await driveWithLease(ctx, movement, owner));
+  const driven = await driveWithLease(ctx, movement, owner);
+  if (isAwaitingOtp(driven.status)) logOtpEvent(ctx, { movement: driven.id }, 'issued');
+  return answer(driven);
 }
 
 /** What the platform is told about a movement: its status, or the 450 it waits on. */
 export function answer(movement: Movement): MovementAnswer {
   const pending = parsePending(movement.pending_json);
   if (isAwaitingOtp(movement.status) && pending) throw otpRequired(challengeOf(pending));
-  return { id: movement.id, reference: movement.verify_reference_id ?? movement.verify_transfer_id ?? movement.id, status: publicStatus(movement.status) };
+  const status = publicStatus(movement.status);
+  const reference = movement.verify_reference_id ?? movement.verify_transfer_id ?? movement.id;
+  if (status === 'failed' || status === 'cancelled') return { id: movement.id, reference, status, reason: customerReason(movement.failure_reason, status) };
+  return { id: movement.id, reference, status };
 }
 
 async function validate(ctx: DomainContext, caller: Caller, request: MovementRequest) {
@@ -114,6 +124,19 @@ async function validate(ctx: DomainContext, caller: Caller, request: MovementReq
   const destination = await resolveDestination(ctx, caller, request, accounts, source, destField);
   const { grant } = caller;
   const now = ctx.now();
+  // Verify debits the source currency; the operator credits the destination in its own
+  // currency at the rate in force now, recorded here so a retry reuses it.
+  let conversion;
+  try {
+    conversion = fxRatesOf(ctx).convert(minor.minor, source.currency, destination.currency, now);
+  } catch (error) {
+    if (error instanceof SettlementError && error.kind === 'fx_rate_missing') {
+      throw invalidField(destField, `no exchange rate for ${source.currency}/${destination.currency}: the operator does not exchange this pair`);
+    }
+    if (error instanceof SettlementError && error.kind === 'amount_out_of_range') throw invalidField('amount', 'is too large');
+    throw error;
+  }
+  const fx = conversion.quote;
   const description = request.kind === 'transfer' ? `Transfer to ${destination.name}` : `Payment to ${destination.name}`;
   return {
     id: newId('mv'),
@@ -146,6 +169,12 @@ async function validate(ctx: DomainContext, caller: Caller, request: MovementReq
     created_at: now,
     updated_at: now,
     completed_at: null,
+    dest_currency: conversion.currency,
+    dest_amount_minor: conversion.amount_minor,
+    fx_rate: fx?.rate ?? null,
+    fx_base: fx?.base ?? null,
+    fx_quote: fx?.quote ?? null,
+    fx_valid_from: fx?.valid_from ?? null,
   };
 }
 
@@ -169,12 +198,13 @@ async function resolveDestination(ctx: DomainContext, caller: Caller, request: M
     const own = accounts.find((a) => a.accountId === id);
     if (own) {
       if (own.accountId === source.accountId) throw invalidField(field, 'must differ from source_account_id');
-      return { type: 'account' as const, id: own.accountId, name: accountName(own), iban: own.iban, category: 'transfers' };
+      return { type: 'account' as const, id: own.accountId, name: accountName(own), iban: own.iban, category: 'transfers', currency: own.currency };
     }
   }
   const payee = await findPayee(ctx, caller.grant.user_id, id);
   if (!payee) throw invalidField(field, request.kind === 'transfer' ? 'is neither another account of the customer nor a known payee' : 'is not a known payee');
-  return { type: 'payee' as const, id: payee.payee_id, name: payee.name, iban: payee.iban ?? null, category: payee.category ?? 'payments' };
+  // a payee is paid in the currency Verify debited (the directory has no payee currency)
+  return { type: 'payee' as const, id: payee.payee_id, name: payee.name, iban: payee.iban ?? null, category: payee.category ?? 'payments', currency: source.currency };
 }
 
 /** Ends an expired OTP wait under the movement's lease (Verify asked first, see endAwaiting). */

@@ -24,7 +24,15 @@ export type SettlementErrorKind =
   /** No payable due obligation matches a batch request. */
   | 'nothing_to_batch'
   /** Two-person rule: the key that created a batch tried to mark it paid. */
-  | 'four_eyes';
+  | 'four_eyes'
+  /** A batch, obligation or report named in a request does not exist. */
+  | 'not_found'
+  /** The state changed otherwise already (paid with another reference, returned for another reason, not returnable). */
+  | 'conflict'
+  /** A request value is malformed (a date, a filter). */
+  | 'invalid_request'
+  /** Verify did not answer a reconciliation's questions: run it again later. */
+  | 'upstream_unavailable';
 
 export class SettlementError extends Error {
   override readonly name = 'SettlementError';

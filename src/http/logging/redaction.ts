@@ -1,4 +1,5 @@
 /** What the logger must never write: secrets, tokens, passwords, OTPs, answers, keys. */
+import { createRequire } from 'node:module';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from '../../config.js';
 import { stdoutLines } from './destination.js';
@@ -44,6 +45,8 @@ export const REDACTED_PATHS = [
 export function requestForLog(request: FastifyRequest) {
   const query = request.url.indexOf('?');
   return {
+    // the contract's name for what was asked (absent for unknown paths)
+    operation: (request.routeOptions?.schema as { operationId?: string } | undefined)?.operationId,
     method: request.method,
     url: query === -1 ? request.url : request.url.slice(0, query),
     version: request.headers?.['accept-version'] as string | undefined,
@@ -53,12 +56,39 @@ export function requestForLog(request: FastifyRequest) {
   };
 }
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The error body's code and message, for the access line of a 4xx/5xx (set by sendApiError). */
+    apiError?: { code: string; message: string };
+  }
+}
+
+/** Fastify's response serializer, with the error code and message of a refused request (already safe for the body). */
+export function responseForLog(reply: { statusCode: number; apiError?: { code: string; message: string } }) {
+  return reply.apiError ? { statusCode: reply.statusCode, code: reply.apiError.code, message: reply.apiError.message } : { statusCode: reply.statusCode };
+}
+
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  const serializers = { req: requestForLog, res: responseForLog };
+  // A developer at a terminal reads pino's own pretty printer (a dev dependency: absent from
+  // the production image, where logs stay JSON lines for the collector).
+  if (config.nodeEnv !== 'production' && process.stdout.isTTY && prettyPrinterInstalled()) {
+    return { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } };
+  }
   return {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { req: requestForLog },
+    serializers,
     // stdout, one write per event-loop turn (see destination.ts)
     stream: stdoutLines(),
   };
+}
+
+function prettyPrinterInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -7,11 +7,12 @@
 import type { components as c10 } from '../../../generated/kasisto/1.0.js';
 import type { components as c10Final } from '../../../generated/kasisto/1.0-final.js';
 import type { components as c13 } from '../../../generated/kasisto/1.3.js';
-import { accountName, maskAccountNumber, type OwnAccount } from '../../domain/accounts.js';
+import { accountName, kasistoKindOf, maskAccountNumber, type OwnAccount } from '../../domain/accounts.js';
 import type { DomainContext } from '../../domain/context.js';
 import { invalidField } from '../../domain/errors.js';
 import type { DirectoryPayee } from '../../domain/directory.js';
 import { fromMinorUnits } from '../../domain/money.js';
+import { fxRatesOf } from '../../domain/settlement/fx.js';
 import { searchTransactions as statementOf } from '../../domain/ledger.js';
 import { callerOf } from '../caller.js';
 import { moveMoney, paymentAnswer, transferAnswer } from '../movement.js';
@@ -91,7 +92,7 @@ export function laterTransaction(entry: Transaction10): Transaction10Final & { t
 
 /** Own transfers go between current and savings accounts, the kinds the connector moves money from and to. */
 export function movesMoney(account: OwnAccount): boolean {
-  return account.type === 'current' || account.type === 'savings';
+  return kasistoAccountType(account) !== undefined;
 }
 
 /**
@@ -99,7 +100,7 @@ export function movesMoney(account: OwnAccount): boolean {
  * has no `account_type` at all from 1.2 on (the enum lost `unspecified`; the property is optional).
  */
 export function kasistoAccountType(account: OwnAccount): 'checking' | 'savings' | undefined {
-  return account.type === 'current' ? 'checking' : account.type === 'savings' ? 'savings' : undefined;
+  return kasistoKindOf(account);
 }
 
 /**
@@ -143,7 +144,10 @@ export function account13(ctx: DomainContext, account: OwnAccount): c13['schemas
   if (account.currency === home) converted = account.balanceMinor;
   else {
     try {
-      if (ctx.rates) converted = ctx.rates.convert(account.balanceMinor, account.currency, home).minor;
+      // the operator's rates (FX_RATES_FILE), the ones own transfers across currencies use;
+      // an overdrawn balance converts like its absolute value
+      const magnitude = fxRatesOf(ctx).convert(Math.abs(account.balanceMinor), account.currency, home, ctx.now()).amount_minor;
+      converted = account.balanceMinor < 0 ? -magnitude : magnitude;
     } catch (error) {
       ctx.log.warn({ currency: account.currency, default_currency: home, err: error }, 'no exchange rate for an account balance');
     }

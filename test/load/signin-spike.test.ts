@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyCallEvent } from '../../src/adapters/verify/client.js';
 import type { CircuitState } from '../../src/adapters/verify/circuit.js';
 import { startTestConnector, type TestConnector } from '../helpers/connector.js';
-import { sleep } from './support.js';
+import { sleep } from '../reliability/support.js';
 
 const SIGN_INS = 1000;
 const SPREAD_MS = 2000;
