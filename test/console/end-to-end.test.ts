@@ -5,11 +5,10 @@
  * then shows `posted` through the Kasisto API.
  *
  * Runs once the operator API (issue 11, src/operator/) is in the tree; skipped before.
- * Wiring, guessed from spec/operator.yaml and the operator listener's settings: the
- * connector starts with OPERATOR_PORT=0 and OPERATOR_API_KEYS, and the console is served by
- * the harness's console host, which proxies /operator/v1 to that listener. Once the console
- * plugin is registered on the operator listener itself, point `consoleUrl` at
- * `operatorUrl` and drop the host (see console/README.md).
+ * The connector starts with OPERATOR_PORT=0 and OPERATOR_API_KEYS. When its operator
+ * listener serves the console itself (consolePlugin registered, console/README.md), the
+ * browser uses that listener; until then the harness's console host serves the console and
+ * proxies /operator/v1 to the listener. The test prints which.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +27,8 @@ type Entry = { transaction_id: string; status: string; currency_code: string; tr
 
 describe.skipIf(!operatorApiAvailable)('console end to end against the real operator API', () => {
   let c: TestConnector;
-  let host: ConsoleHost;
+  let host: ConsoleHost | undefined;
+  let consoleUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
@@ -43,7 +43,13 @@ describe.skipIf(!operatorApiAvailable)('console end to end against the real oper
     );
     const operatorUrl = (c as unknown as { operatorUrl?: string }).operatorUrl;
     if (!operatorUrl) throw new Error('the connector started no operator listener (OPERATOR_PORT)');
-    host = await startConsoleHost(`${operatorUrl}/operator/v1`);
+    const served = await fetch(`${operatorUrl}/operator/console/`).then((res) => res.status === 200 && /text\/html/.test(res.headers.get('content-type') ?? ''));
+    if (served) consoleUrl = operatorUrl;
+    else {
+      host = await startConsoleHost(`${operatorUrl}/operator/v1`);
+      consoleUrl = host.url;
+    }
+    console.log(`console served by ${served ? 'the operator listener itself' : 'the test console host (proxy to the operator listener)'}`);
     browser = await launchBrowser();
   }, 90_000);
 
@@ -80,7 +86,7 @@ describe.skipIf(!operatorApiAvailable)('console end to end against the real oper
 
     // 1. alice (settler) signs in and finds the customer's transfer by username
     const alice = await browser.newPage();
-    await signIn(alice, host.url, KEYS.alice);
+    await signIn(alice, consoleUrl, KEYS.alice);
     expect(await alice.locator('#role').textContent()).toBe('Role: settler');
     await alice.getByRole('link', { name: 'Movements' }).click();
     await alice.getByLabel('Customer username').fill('test');
@@ -112,7 +118,7 @@ describe.skipIf(!operatorApiAvailable)('console end to end against the real oper
 
     // 3. bob (a second settler) marks it paid
     const bob = await browser.newPage();
-    await signIn(bob, host.url, KEYS.bob);
+    await signIn(bob, consoleUrl, KEYS.bob);
     await bob.getByRole('link', { name: 'Settlement' }).click();
     await bob.locator(`#batch-${batchId}`).waitFor();
     await bob.locator(`#batch-${batchId}`).getByLabel('Bank reference').fill('FT2633400123');
@@ -124,7 +130,7 @@ describe.skipIf(!operatorApiAvailable)('console end to end against the real oper
 
     // a viewer sees it all and may change nothing
     const carol = await browser.newPage();
-    await signIn(carol, host.url, KEYS.carol);
+    await signIn(carol, consoleUrl, KEYS.carol);
     expect(await carol.locator('#role').textContent()).toBe('Role: viewer');
     await carol.getByRole('link', { name: 'Audit log' }).click();
     await carol.getByRole('table', { name: /Audit log/ }).waitFor();
