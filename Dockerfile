@@ -19,6 +19,7 @@ COPY scripts ./scripts
 COPY generated ./generated
 COPY spec ./spec
 COPY src ./src
+COPY console ./console
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
@@ -44,6 +45,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/spec ./spec
+# the operator console's static files (served by the operator listener)
+COPY --from=build /app/console ./console
 RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME ["/app/data"]
 USER node

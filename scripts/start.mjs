@@ -29,6 +29,8 @@ function staleBecause() {
   const sources = [
     ...filesUnder('src', () => true),
     ...filesUnder('generated', (n) => n.endsWith('.ts')),
+    // the console's server module is compiled too (its static files are read at run time)
+    ...filesUnder('console', (n) => n.endsWith('.ts')),
     'scripts/admin.ts',
     'tsconfig.json',
     'tsconfig.build.json',

@@ -12,6 +12,7 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
+import { CONSOLE_PREFIX, consolePlugin } from '../../console/server.js';
 import { DomainError } from '../domain/errors.js';
 import { SettlementError, type SettlementErrorKind } from '../domain/settlement/errors.js';
 import type { Actor } from '../domain/settlement/service.js';
@@ -104,6 +105,8 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   });
   // Before the body is read: an unauthenticated caller learns nothing, not even validation.
   app.addHook('onRequest', async (request) => {
+    // the console's own files (its page signs in with a key it then sends on every API call)
+    if (isConsolePath(request)) return;
     const key = matchKey(request.headers.authorization, keys);
     if (!key) throw new OperatorError(401, 'unauthorized', 'Authorization: a Bearer key of OPERATOR_API_KEYS is required');
     request.operatorKey = { name: key.name, role: key.role };
@@ -115,8 +118,9 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
     // the path only: query strings may hold a username
     request.log.info({ operator_key: request.operatorKey?.name, method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'operator request');
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store');
+  app.addHook('onSend', async (request, reply, payload) => {
+    // API answers are never kept; the console's files carry their own ETag and no-cache
+    if (!isConsolePath(request)) reply.header('cache-control', 'no-store');
     return payload;
   });
 
@@ -132,8 +136,12 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
     prefix: OPERATOR_PREFIX,
     serviceHandlers: operatorHandlers(options),
   });
+  // the operator console (console/): static files on this listener, calling the API above
+  await app.register(consolePlugin);
   return app;
 }
+
+const isConsolePath = (request: FastifyRequest) => request.routeOptions.url?.startsWith(CONSOLE_PREFIX) === true;
 
 function sendOperatorError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const send = (status: number, code: string, message: string) => void reply.code(status).type('application/json').send({ code, message });
