@@ -154,15 +154,11 @@ export function operatorHandlers({ ctx, service, circuitState }: OperatorDeps): 
     },
 
     async getBatchCsv(request, reply) {
-      const csv = await service.batchCsv(request.params.batch_id!);
-      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${request.params.batch_id}.csv"`);
-      return csv;
+      return download(reply, 'text/csv', `${request.params.batch_id}.csv`, await service.batchCsv(request.params.batch_id!));
     },
 
     async getBatchPain001(request, reply) {
-      const xml = await service.batchPain001(request.params.batch_id!);
-      reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${request.params.batch_id}.xml"`);
-      return xml;
+      return download(reply, 'application/xml', `${request.params.batch_id}.xml`, await service.batchPain001(request.params.batch_id!));
     },
 
     async markBatchPaid(request) {
@@ -178,9 +174,7 @@ export function operatorHandlers({ ctx, service, circuitState }: OperatorDeps): 
     },
 
     async getReconciliationCsv(request, reply) {
-      const csv = await service.reconciliationCsv(request.params.date!);
-      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="reconciliation-${request.params.date}.csv"`);
-      return csv;
+      return download(reply, 'text/csv', `reconciliation-${request.params.date}.csv`, await service.reconciliationCsv(request.params.date!));
     },
 
     async listAudit(request) {
@@ -200,3 +194,9 @@ export function operatorHandlers({ ctx, service, circuitState }: OperatorDeps): 
 
 /** Operations that change money or its records: role settler. */
 export const SETTLER_OPERATIONS: ReadonlySet<string> = new Set(['createBatch', 'markBatchPaid', 'markObligationReturned', 'runReconciliation']);
+
+/** A file to save (CSV, pain.001): its media type and the name the browser saves it under. */
+function download(reply: FastifyReply, mediaType: string, filename: string, body: string): string {
+  reply.type(`${mediaType}; charset=utf-8`).header('content-disposition', `attachment; filename="${filename}"`);
+  return body;
+}

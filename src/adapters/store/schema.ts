@@ -4,6 +4,7 @@
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { MovementStatus } from '../../domain/movements/status.js';
+import type { Batch } from '../../domain/settlement/types.js';
 
 export interface GrantsTable {
   /** One customer login: the Verify session, the sealed credentials, OTP state. */
@@ -151,14 +152,8 @@ export interface ObligationsTable {
   updated_at: number;
 }
 
-export interface BatchesTable {
-  id: string;
-  created_by: string;
-  created_at: number;
-  paid_by: string | null;
-  paid_at: number | null;
-  bank_reference: string | null;
-}
+/** A payout batch: the domain's own shape (src/domain/settlement/types.ts). */
+export type BatchesTable = Batch;
 
 export interface ReconciliationReportsTable {
   date: string;
