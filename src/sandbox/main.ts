@@ -9,6 +9,7 @@
  *                    operation waits a log-normal latency with that median and p99 (the '*'
  *                    fault; the control endpoint can change it)
  */
+import { writeSync } from 'node:fs';
 import { buildSandbox } from './app.js';
 import { CONTROL_PREFIX } from './control.js';
 import { EXAMPLE_PUBLIC_KEY, EXAMPLE_SECRET_KEY, TEST_PASSWORD, TEST_USERS } from './fixtures.js';
@@ -63,7 +64,8 @@ let stopping = false;
 function stop(signal: NodeJS.Signals): void {
   if (stopping) return;
   stopping = true;
-  sandbox.app.log.info({ signal }, 'sandbox: shutting down');
+  // written at once: an asynchronous log line can be lost when the process exits right after
+  writeSync(2, `sandbox: shutting down (${signal})\n`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
   sandbox.app

@@ -46,7 +46,7 @@ const errorsAt = (file: string, line: number) => errors.filter((e) => e.startsWi
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'what-catches-what-'));
-  for (const p of ['package.json', 'redocly.yaml', 'spec', 'generated', 'src']) cpSync(join(PROJECT_ROOT, p), join(dir, p), { recursive: true });
+  for (const p of ['package.json', 'redocly.yaml', 'spec', 'generated', 'src', 'console']) cpSync(join(PROJECT_ROOT, p), join(dir, p), { recursive: true });
   symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const tsconfig = JSON.parse(readFileSync(join(PROJECT_ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] };
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['src', 'generated'] }));

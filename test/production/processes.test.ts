@@ -28,6 +28,7 @@ async function stopAndCheck(tree: Tree, signal: NodeJS.Signals, target: 'npm' | 
   else process.kill(target, signal);
   let exit = await tree.exited;
   const left = await waitGone([tree.child.pid!, ...pids.keys()]);
+  await Promise.race([tree.drained, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   expect(left.map((pid) => `${pid} ${pids.get(pid)}`), 'processes left running').toEqual([]);
   // A signal to the group reaches npm itself too: npm forwards it and waits, but when its
   // child is gone before npm's handler runs (a loaded machine), npm dies of that signal. The
@@ -40,7 +41,7 @@ describe('npm start', () => {
   it('builds when dist/ is missing or older than a source, and not when it is current', () => {
     // in a copy of the project (dist/ of the real one is in use by the other suites)
     const copy = join(temp.dir, 'project');
-    for (const item of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'generated', 'spec']) cpSync(join(ROOT, item), join(copy, item), { recursive: true });
+    for (const item of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'generated', 'spec', 'console']) cpSync(join(ROOT, item), join(copy, item), { recursive: true });
     symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(copy, 'node_modules'));
     const start = () => spawnSync(process.execPath, ['scripts/start.mjs', '--build-only'], { cwd: copy, encoding: 'utf8' });
     const first = start();

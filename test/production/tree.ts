@@ -11,6 +11,8 @@ import { ROOT } from '../helpers/processes.js';
 export interface Tree {
   child: ChildProcess;
   output(): string;
+  /** Both pipes read to their end (every process holding them has exited). */
+  drained: Promise<void>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The descendants seen so far (pid → command line), read again on each call. */
@@ -36,6 +38,8 @@ export function startTree(command: string, args: string[], env: Record<string, s
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  // the last lines can still be in the pipes when the processes are gone: read to the end
+  const drained = Promise.all([child.stdout!, child.stderr!].map((stream) => new Promise<void>((resolve) => stream.once('close', () => resolve()))));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
       started.delete(child);
@@ -48,6 +52,7 @@ export function startTree(command: string, args: string[], env: Record<string, s
     child,
     output: () => out,
     exited,
+    drained: drained.then(() => undefined),
     descendants() {
       for (const [pid, cmd] of descendantsOf(child.pid!)) seen.set(pid, cmd);
       return new Map(seen);
