@@ -15,6 +15,9 @@
  *   dates: a different version) AND a CHANGELOG.md heading naming the API and the new
  *   version (`## verify 2019-01-01`, `## kasisto 2.0.0`).
  * - `--write-baseline`: copies each spec to its baseline (do this when a contract is released).
+ * - `--revisions`: what each Kasisto revision added or broke against the one before it
+ *   (1.0 → 1.0-final → 1.2 → 1.3, the `kasisto-<revision>` APIs in their published order);
+ *   informational, exits 0.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -262,12 +265,39 @@ export function writeBaselines(root: string): string[] {
   return written;
 }
 
+/** The Kasisto revisions in published order, each compared with the one before it. */
+export function revisionDiff(root: string): ApiReport[] {
+  const order = ['1.0', '1.0-final', '1.1', '1.2', '1.3'];
+  const rank = (name: string) => {
+    const i = order.indexOf(name.replace(/^kasisto-/, ''));
+    return i < 0 ? order.length : i;
+  };
+  const revisions = readRedoclyConfig(root)
+    .apis.filter((api) => api.name.startsWith('kasisto-'))
+    .sort((a, b) => rank(a.name) - rank(b.name));
+  const tmp = mkdtempSync(join(tmpdir(), 'spec-diff-revisions-'));
+  try {
+    return revisions.slice(1).map((api, i) => {
+      const before = revisions[i]!;
+      const base = { api: `${before.name} -> ${api.name}`, spec: api.rootRel, base: before.rootRel, version: version(readFileSync(api.root, 'utf8')), baseVersion: version(readFileSync(before.root, 'utf8')) };
+      return { ...base, ...diffOne(root, api, before.root, before.rootRel, tmp) };
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 function main(argv: string[]): number {
   const flags = new Set(argv.filter((a) => a.startsWith('--') && a !== '--root'));
   const rootAt = argv.indexOf('--root');
   const root = rootAt >= 0 && argv[rootAt + 1] ? resolve(argv[rootAt + 1]!) : HERE;
   const positional = argv.filter((a, i) => !a.startsWith('--') && !(rootAt >= 0 && i === rootAt + 1));
-  for (const f of flags) if (!['--json', '--gate', '--write-baseline'].includes(f)) throw new Error(`unknown option ${f}`);
+  for (const f of flags) if (!['--json', '--gate', '--write-baseline', '--revisions'].includes(f)) throw new Error(`unknown option ${f}`);
+  if (flags.has('--revisions')) {
+    const reports = revisionDiff(root);
+    process.stdout.write((flags.has('--json') ? JSON.stringify({ revisions: reports }, null, 2) : formatReport(reports)) + '\n');
+    return 0;
+  }
   if (flags.has('--write-baseline')) {
     for (const f of writeBaselines(root)) process.stdout.write(`wrote ${f}\n`);
     return 0;

@@ -181,3 +181,18 @@ describe('spec:diff <git-ref>', () => {
     expect(bad.out).toContain("unknown git ref 'no-such-ref'");
   }, 90_000);
 });
+
+describe('spec:diff --revisions', () => {
+  it('says what each Kasisto revision added or broke against the one before it, in published order', async () => {
+    const r = await specDiff(PROJECT_ROOT, ['--revisions', '--json']);
+    expect(r.code, r.out).toBe(0);
+    const reports = (JSON.parse(r.out) as { revisions: ApiReport[] }).revisions;
+    expect(reports.map((x) => x.api)).toEqual(['kasisto-1.0 -> kasisto-1.0-final', 'kasisto-1.0-final -> kasisto-1.2', 'kasisto-1.2 -> kasisto-1.3']);
+    const [final, v12, v13] = reports;
+    // 1.0-final renames transaction.category to categories[]: breaking for a 1.0 platform
+    expect(final!.changes.some((c) => c.impact === 'major' && c.pointer.includes('/transaction/properties/categories'))).toBe(true);
+    // 1.3 adds /offers
+    expect(v13!.changes.some((c) => c.pointer === '/paths/~1offers')).toBe(true);
+    for (const report of [final!, v12!, v13!]) expect(report.changes.every((c) => c.file.startsWith('spec/kasisto/'))).toBe(true);
+  }, 60_000);
+});
