@@ -215,10 +215,17 @@ describe('tracing over OTLP/HTTP', () => {
     }
     expect(bodies.length).toBeGreaterThan(0);
     expect(bodies.every((b) => b.path === '/v1/traces' && b.contentType?.startsWith('application/json'))).toBe(true);
-    type Otlp = { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: { name: string; traceId: string }[] }[] }[] };
+    type OtlpSpan = { name: string; traceId: string; spanId: string; parentSpanId?: string };
+    type Otlp = { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] };
     const resourceSpans = bodies.flatMap((b) => (b.body as Otlp).resourceSpans);
-    const names = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((span) => span.name)));
-    expect(names).toEqual(expect.arrayContaining(['kasisto createToken', 'verify createSession', 'verify loginSession']));
+    const spans = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+    expect(spans.map((span) => span.name)).toEqual(expect.arrayContaining(['kasisto createToken', 'verify createSession', 'verify loginSession']));
+    // the JSON encoding keeps the family: the Verify calls are children of the Kasisto span
+    const server = spans.find((span) => span.name === 'kasisto createToken')!;
+    for (const child of spans.filter((span) => span.name.startsWith('verify '))) {
+      expect(child.traceId).toBe(server.traceId);
+      expect(child.parentSpanId).toBe(server.spanId);
+    }
     const serviceNames = resourceSpans.map((r) => r.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue);
     expect(new Set(serviceNames)).toEqual(new Set(['connector-under-test']));
   });
