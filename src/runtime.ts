@@ -18,6 +18,7 @@ import { loadDirectory } from './domain/directory.js';
 import { reconcile } from './domain/movements/reconcile.js';
 import type { Sandbox } from './sandbox/app.js';
 import { Metrics } from './observability/metrics.js';
+import { createTracing, type Tracing, type TracingOptions } from './observability/tracing.js';
 import { stuckMovementsCounter } from './observability/stuck-movements.js';
 import { DEFAULT_FX_RATES_FILE, FxRates } from './domain/settlement/fx-rates.js';
 import { previousUtcDay, SettlementService } from './domain/settlement/service.js';
@@ -46,6 +47,8 @@ export interface Connector {
   reloadFxRates(actor?: string): Promise<number>;
   /** The daily reconciliation of the previous UTC day, if no instance has run it yet (lease). */
   runDailyReconciliation(): Promise<'ran' | 'taken'>;
+  /** OpenTelemetry tracing, when on (observability/tracing.ts). */
+  tracing?: Tracing;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export interface StartOptions {
   reconcileEveryMs?: number;
   /** How often to check whether yesterday's reconciliation report is due (default 10 minutes, first check after 1 minute); 0 disables it. */
   dailyReconcileCheckMs?: number;
+  /** Tracing's span processor or exporter (tests); without it, the OTEL_* variables decide (off by default). */
+  tracing?: TracingOptions;
 }
 
 /** The folder for development state: beside the SQLite file, or ./data. */
@@ -166,7 +171,8 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     // development pegs until the operator's FX_RATES_FILE loader lands (see domain/fx.ts)
   };
   // build() points ctx.log at the app's logger, scoped to the current request
-  const app = await build({ config, ctx, logger: options.logger, https: options.https ?? null, metrics });
+  const tracing = createTracing(options.tracing);
+  const app = await build({ config, ctx, logger: options.logger, https: options.https ?? null, metrics, ...(tracing ? { tracing } : {}) });
   verify.circuit.onStateChange = (state) => {
     metrics.setCircuitState(state);
     ctx.log.warn({ circuit: state }, 'Verify circuit changed state'); // with the request_id of the call that tripped it
@@ -266,6 +272,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
     ...(devSecret ? { devSecret } : {}),
     ...(sandboxUrl ? { sandboxUrl } : {}),
     ...(sandbox ? { sandbox } : {}),
+    ...(tracing ? { tracing } : {}),
     settlement,
     ...(operatorApp ? { operatorApp } : {}),
     ...(operatorUrl ? { operatorUrl } : {}),
@@ -284,6 +291,7 @@ export async function startConnector(given: Config, options: StartOptions = {}):
       await verify.close();
       await sandbox?.app.close();
       await store.close();
+      await tracing?.shutdown(); // sends the spans still batched
     },
   };
 }

@@ -17,6 +17,8 @@ import { serviceHandlersFor } from '../routes/index.js';
 import { Metrics } from '../observability/metrics.js';
 import { appendRouteHook, observability } from '../observability/plugin.js';
 import { RequestContext } from '../observability/request-context.js';
+import { requestScope } from '../observability/request-scope.js';
+import type { Tracing } from '../observability/tracing.js';
 import { authHooks } from './auth.js';
 import { ApiError } from './errors.js';
 import { clientErrorHandler, frameworkErrors, routedPath, sendError, sendNotFound, unauthorized } from './error-handler.js';
@@ -128,10 +130,12 @@ export interface BuildOptions {
   https?: { key: Buffer; cert: Buffer } | null;
   /** This instance's metrics (the runtime feeds Verify calls into them); made here when absent. */
   metrics?: Metrics;
+  /** OpenTelemetry tracing (observability/tracing.ts); absent: off, and no hook is added. */
+  tracing?: Tracing;
 }
 
 /** A ready-to-listen Fastify instance serving the connector. */
-export async function build({ config, ctx, logger, https, metrics = new Metrics() }: BuildOptions): Promise<FastifyInstance> {
+export async function build({ config, ctx, logger, https, metrics = new Metrics(), tracing }: BuildOptions): Promise<FastifyInstance> {
   // Node only checks the header and request deadlines every connectionsCheckingInterval
   // (30 s by default): check often enough that a slowloris is cut off close to the limit.
   const serverTimeouts = {
@@ -189,6 +193,22 @@ export async function build({ config, ctx, logger, https, metrics = new Metrics(
     alsoSet: { 'cache-control': 'no-store' },
   });
   await app.register(observability, { config, ctx, metrics, requestContext });
+  if (tracing) {
+    // after observability's hook, which made the request scope: the span goes into it, so the
+    // request's Verify calls (src/adapters/verify/client.ts) become its children
+    const revision = config.kasistoApiRevision;
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.routeOptions.config?.probe) return done(); // not the probes and /metrics scrapes
+      const scope = requestScope.getStore();
+      const trace = tracing.startRequest(request, revision);
+      if (scope) scope.trace = trace;
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      tracing.endRequest(request, reply.statusCode);
+      done();
+    });
+  }
   await app.register(connector, { config, ctx });
   return app;
 }

@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyBaseLogger } from 'fastify';
+import type { RequestTrace } from './tracing.js';
 
 export interface RequestScope {
   /** Whose request it is (a RequestContext): another app's domain code in the same process keeps its own logger. */
@@ -15,6 +16,8 @@ export interface RequestScope {
   readonly verifyDeadline: number | undefined;
   /** Whose Verify calls these are, for the per-customer share of the Verify pool (the customer's user_id, set once the token is checked); undefined: not capped. */
   verifyKey?: string | undefined;
+  /** The request's span (tracing.ts), set in onRequest when tracing is on: its Verify calls become its children. */
+  trace?: RequestTrace | undefined;
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>();

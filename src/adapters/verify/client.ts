@@ -24,7 +24,8 @@ import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 import type { components, operations, paths } from '../../../generated/verify.js';
 import { VerifyError, kindForStatus, verifyMessageOf, type VerifyErrorKind } from './errors.js';
 import { responseValidators, type ContractDrift, type DriftKind } from './validate.js';
-import { currentRequestScope, currentVerifyDeadline, currentVerifyKey } from './deadline.js';
+import { currentRequestScope, currentRequestTrace, currentVerifyDeadline, currentVerifyKey } from './deadline.js';
+import type { VerifyCallTrace } from '../../observability/tracing.js';
 import { GateRefused, VerifyGate, type GateStats } from './gate.js';
 
 export { VerifyError, type VerifyErrorKind } from './errors.js';
@@ -281,6 +282,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
     spec: CallSpec,
     limitMs: number,
     exec: (init: AttemptInit) => Promise<RawResult<T>>,
+    traceHeaders: Readonly<Record<string, string>> | undefined,
   ): Promise<AttemptResult<T>> {
     const controller = new AbortController();
     let timedOut = false;
@@ -295,6 +297,8 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
     }
     headers.Accept = 'application/json';
     headers.Authorization = authHeader(spec.auth);
+    // W3C traceparent of the call's span: Verify's side of the trace joins ours
+    if (traceHeaders) Object.assign(headers, traceHeaders);
     const fail = (kind: VerifyErrorKind, detail?: string, verifyMessage?: string): AttemptResult<T> => ({
       ok: false,
       status,
@@ -338,7 +342,22 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
     }
   }
 
+  /** One Verify call (all its attempts); a span of its own when the request is traced (observability/tracing.ts). */
   async function call<T>(spec: CallSpec, exec: (init: AttemptInit) => Promise<RawResult<T>>): Promise<T> {
+    const parent = currentRequestTrace();
+    if (parent === undefined) return runCall(spec, exec, undefined);
+    const span = parent.startVerifyCall(spec.operation);
+    try {
+      const data = await runCall(spec, exec, span);
+      span.end('ok');
+      return data;
+    } catch (error) {
+      span.end(error instanceof VerifyError ? error.kind : 'error');
+      throw error;
+    }
+  }
+
+  async function runCall<T>(spec: CallSpec, exec: (init: AttemptInit) => Promise<RawResult<T>>, span: VerifyCallTrace | undefined): Promise<T> {
     const started = performance.now();
     // the call's own limit, or the request's Verify budget if that ends sooner
     const deadline = Math.min(started + 2 * timeoutMs, currentVerifyDeadline() ?? Infinity);
@@ -374,13 +393,17 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient &
       const limitMs = Math.max(1, Math.min(timeoutMs, Math.floor(deadline - attemptStarted)));
       let result: AttemptResult<T>;
       try {
-        result = await attempt(spec, limitMs, exec);
+        result = await attempt(spec, limitMs, exec, span?.headers);
       } finally {
         release();
       }
       const durationMs = Math.round((performance.now() - attemptStarted) * 10) / 10;
       gate.observe(durationMs);
       const outcome: VerifyCallOutcome = result.ok ? 'ok' : result.error.kind;
+      if (span) {
+        span.attempts = attempts;
+        span.status = result.status;
+      }
       emit({ operation: spec.operation, durationMs, outcome, ...(result.status !== undefined ? { status: result.status } : {}) });
       const fields = { operation: spec.operation, ...spec.ids, attempt: attempts, status: result.status, durationMs };
 

@@ -6,11 +6,12 @@
  * Kept in the request's scope (src/observability/request-scope.ts), beside its logger.
  */
 import { requestScope } from '../../observability/request-scope.js';
+import type { RequestTrace } from '../../observability/tracing.js';
 
 /** Runs `fn` with every Verify call inside it bounded by `deadline` (performance.now() time). */
 export function runWithVerifyDeadline<T>(deadline: number, fn: () => T): T {
   const scope = requestScope.getStore();
-  return requestScope.run({ owner: scope?.owner, log: scope?.log, verifyDeadline: deadline }, fn);
+  return requestScope.run({ owner: scope?.owner, log: scope?.log, verifyDeadline: deadline, trace: scope?.trace }, fn);
 }
 
 /** Counts the current request's Verify calls against `key`'s share of the pool (the customer, once known). */
@@ -32,4 +33,9 @@ export function currentVerifyKey(): string | undefined {
 /** The current request's deadline, or undefined outside a request (start-up, reconciliation). */
 export function currentVerifyDeadline(): number | undefined {
   return requestScope.getStore()?.verifyDeadline;
+}
+
+/** The current request's span (tracing on), for its Verify calls' spans; undefined otherwise. */
+export function currentRequestTrace(): RequestTrace | undefined {
+  return requestScope.getStore()?.trace;
 }
