@@ -3,7 +3,9 @@
  * passes its URL as TEST_DATABASE_URL. Each suite gets a database of its own.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 /** The test cluster's URL, from the environment or the file scripts/ci-postgres.sh writes. */
@@ -34,4 +36,22 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
       await client.end();
     },
   };
+}
+
+/** A database for a suite: its URL, and how to drop it afterwards. */
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * The stores a store-facing suite runs on: a fresh SQLite file (in its own temp folder, named
+ * after `prefix`), and PostgreSQL when a test cluster is reachable (always in CI).
+ */
+export function testStores(prefix: string): { name: 'SQLite' | 'PostgreSQL'; database: () => Promise<TestDatabase> }[] {
+  const sqlite = async (): Promise<TestDatabase> => {
+    const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+    return { url: `sqlite:${join(dir, 'connector.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  };
+  return [{ name: 'SQLite' as const, database: sqlite }, ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL' as const, database: createDatabase }] : [])];
 }

@@ -3,8 +3,6 @@
  * sign-in OTP race, idle expiry precision, and secrets in query strings. Each block names
  * the hole it pins down. On SQLite and PostgreSQL where the store is the arbiter.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,19 +10,10 @@ import { loadConfig } from '../../src/config.js';
 import { loggerOptions } from '../../src/http/logging/redaction.js';
 import { startTestConnector, TEST_SECRET, type TestConnector } from '../helpers/connector.js';
 import { kasistoResponseCheck } from '../helpers/kasisto-contract.js';
-import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
+import { testStores } from '../helpers/postgres.js';
 
 const checked = kasistoResponseCheck();
-const stores = [
-  {
-    name: 'SQLite',
-    database: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'guessing-'));
-      return { url: `sqlite:${join(dir, 'c.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
-];
+const stores = testStores('guessing');
 
 const open: { c: TestConnector; drop: () => Promise<void> }[] = [];
 afterAll(async () => {

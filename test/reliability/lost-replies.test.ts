@@ -9,16 +9,13 @@
  * Verify here is a standalone sandbox that outlives connector restarts; the connector's
  * clock is moved forward for (b) and (c).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../src/domain/movements/reconcile.js';
 import { buildSandbox, type Sandbox } from '../../src/sandbox/app.js';
 import type { OperationId } from '../../src/sandbox/types.js';
 import { startTestConnector, type TestConnector } from '../helpers/connector.js';
 import { kasistoResponseCheck } from '../helpers/kasisto-contract.js';
-import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
+import { testStores } from '../helpers/postgres.js';
 
 const RETRIES = 2; // VERIFY_RETRIES: the verification PUTs and GETs are retried this often
 const OTP_WINDOW_S = 300;
@@ -36,16 +33,7 @@ const LOGIN_OF: Record<Point, string> = {
   'submitSessionVerification (sign-in)': 'test_otp',
 };
 
-const stores = [
-  {
-    name: 'SQLite',
-    database: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'lost-replies-'));
-      return { url: `sqlite:${join(dir, 'c.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
-];
+const stores = testStores('lost-replies');
 
 let sandbox: Sandbox;
 let verifyUrl: string;

@@ -4,13 +4,11 @@
  * `… where state = 'due'` compare-and-set in one transaction); the two-person rule holds for
  * the shell as for API keys. The CLI's own commands also run on SQLite.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/adapters/store/store.js';
 import { ibanCheckDigits } from '../../src/domain/settlement/iban.js';
-import { createDatabase, postgresRequired, testPostgresUrl } from '../helpers/postgres.js';
+import { testStores } from '../helpers/postgres.js';
 import { ROOT } from '../helpers/processes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -73,16 +71,7 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-const databases = [
-  {
-    name: 'SQLite',
-    database: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'settle-proc-'));
-      return { url: `sqlite:${join(dir, 'connector.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
-];
+const databases = testStores('settle-proc');
 
 describe.each(databases)('settlement from the shell on $name', ({ name, database }) => {
   it('batches each obligation once however many processes batch at once; the two-person rule holds', async () => {

@@ -6,23 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestConnector, type TestConnector } from '../../helpers/connector.js';
-import { createDatabase, postgresRequired, testPostgresUrl } from '../../helpers/postgres.js';
+import { testStores } from '../../helpers/postgres.js';
 import { kasistoResponseCheck } from '../../helpers/kasisto-contract.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const checked = kasistoResponseCheck();
-const stores = [
-  {
-    name: 'SQLite',
-    database: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'ledger-cache-'));
-      return { url: `sqlite:${join(dir, 'shared.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
-];
+const stores = testStores('ledger-cache');
 
 type Entry = { transaction_id: string; description: string; amount: number; account_id: string };
 

@@ -4,26 +4,14 @@
  * audit log that refuses updates and deletes, and batching as a compare-and-set: two Stores
  * (two instances) batching the same due obligations at once never batch one twice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../../src/adapters/store/store.js';
 import type { NewMovement } from '../../../src/adapters/store/schema.js';
 import { newBatchId } from '../../../src/domain/settlement/ids.js';
-import { createDatabase, postgresRequired, testPostgresUrl } from '../../helpers/postgres.js';
+import { testStores } from '../../helpers/postgres.js';
 
-const stores = [
-  {
-    name: 'SQLite',
-    database: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'store-settlement-'));
-      return { url: `sqlite:${join(dir, 'connector.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
-];
+const stores = testStores('store-settlement');
 
 let seq = 0;
 function movement(overrides: Partial<NewMovement> = {}): NewMovement {

@@ -4,25 +4,13 @@
  * still waiting for its OTP is never cached; callers get copies. Two Stores on one database
  * stand for two instances sharing it: on SQLite and, when available, PostgreSQL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../../src/adapters/store/store.js';
 import type { NewGrant } from '../../../src/adapters/store/schema.js';
-import { createDatabase, postgresRequired, testPostgresUrl } from '../../helpers/postgres.js';
+import { testStores } from '../../helpers/postgres.js';
 
 const TTL = 300;
-const stores = [
-  {
-    name: 'SQLite',
-    database: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'store-cache-'));
-      return { url: `sqlite:${join(dir, 'connector.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  ...(testPostgresUrl() || postgresRequired ? [{ name: 'PostgreSQL', database: createDatabase }] : []),
-];
+const stores = testStores('store-cache');
 let drop: (() => Promise<void>) | undefined;
 let a: Store; // this instance, caching
 let b: Store; // another instance, writing
