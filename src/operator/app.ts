@@ -8,12 +8,12 @@
  * Kept apart from src/http/ (the Kasisto edge): different clients, auth, errors and port,
  * so neither API's policies can leak into the other.
  */
-import { hash, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import { CONSOLE_PREFIX, consolePlugin } from '../../console/server.js';
 import { DomainError } from '../domain/errors.js';
+import { matchSecret } from '../http/secret.js';
 import { SettlementError, type SettlementErrorKind } from '../domain/settlement/errors.js';
 import type { Actor } from '../domain/settlement/service.js';
 import type { OperatorConfig, OperatorKey } from './config.js';
@@ -65,11 +65,7 @@ class OperatorError extends Error {
 /** The key presented, matched in constant time against every configured key (all are compared). */
 export function matchKey(authorization: string | undefined, keys: readonly OperatorKey[]): OperatorKey | undefined {
   const presented = typeof authorization === 'string' && /^Bearer [^\s]+$/i.test(authorization) ? authorization.slice(7) : undefined;
-  if (presented === undefined) return undefined;
-  const digest = hash('sha256', presented, 'buffer');
-  let found: OperatorKey | undefined;
-  for (const key of keys) if (timingSafeEqual(digest, key.digest)) found = key;
-  return found;
+  return matchSecret(presented, keys, (key) => key.digest);
 }
 
 export interface OperatorAppOptions extends OperatorDeps {
