@@ -88,27 +88,38 @@ export function startProcess(script: string, env: Record<string, string>, option
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
-    waitFor(pattern, timeoutMs = waitTimeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern}; ${tail()}`)), timeoutMs);
-        const check = () => {
-          const match = pattern.exec(watched());
-          if (match) return done(undefined, match);
-          if (child.exitCode !== null || child.signalCode !== null) {
-            done(new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${pattern}; ${tail()}`));
-          }
-        };
-        const done = (error?: Error, match?: RegExpMatchArray) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          if (error) reject(error);
-          else resolve(match!);
-        };
-        listeners.add(check);
-        check();
-      });
-    },
+    waitFor: (pattern, timeoutMs = waitTimeoutMs) => waitForOutput(child, watched, listeners, pattern, timeoutMs, tail),
   };
+}
+
+/**
+ * Resolves with the first match of `pattern` in what `read()` returns, checked again each time
+ * a listener fires (new output, the exit); rejects when the process exits first or on timeout.
+ */
+export function waitForOutput(
+  child: ChildProcess,
+  read: () => string,
+  listeners: Set<() => void>,
+  pattern: RegExp,
+  timeoutMs: number,
+  tail: () => string,
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern}; ${tail()}`)), timeoutMs);
+    const check = () => {
+      const match = pattern.exec(read());
+      if (match) return done(undefined, match);
+      if (child.exitCode !== null || child.signalCode !== null) done(new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${pattern}; ${tail()}`));
+    };
+    const done = (error?: Error, match?: RegExpMatchArray) => {
+      clearTimeout(timer);
+      listeners.delete(check);
+      if (error) reject(error);
+      else resolve(match!);
+    };
+    listeners.add(check);
+    check();
+  });
 }
 
 /** Kills whatever is still running (by pid) and waits for it to go. */

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { ROOT } from '../helpers/processes.js';
+import { ROOT, waitForOutput } from '../helpers/processes.js';
 
 export interface Tree {
   child: ChildProcess;
@@ -57,24 +57,7 @@ export function startTree(command: string, args: string[], env: Record<string, s
       for (const [pid, cmd] of descendantsOf(child.pid!)) seen.set(pid, cmd);
       return new Map(seen);
     },
-    waitFor(pattern, timeoutMs = 90_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern}; output: ${out.slice(-3000)}`)), timeoutMs);
-        const check = () => {
-          const match = pattern.exec(out);
-          if (match) return finish(undefined, match);
-          if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output: ${out.slice(-3000)}`));
-        };
-        const finish = (error?: Error, match?: RegExpMatchArray) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          if (error) reject(error);
-          else resolve(match!);
-        };
-        listeners.add(check);
-        check();
-      });
-    },
+    waitFor: (pattern, timeoutMs = 90_000) => waitForOutput(child, () => out, listeners, pattern, timeoutMs, () => `output: ${out.slice(-3000)}`),
   };
 }
 
