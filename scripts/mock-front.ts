@@ -151,6 +151,22 @@ async function main(): Promise<void> {
   });
 
   const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error' });
+  // Installed before listen and before the "mock: … on http" line: whoever signals as soon as
+  // it reads that line meets these handlers (Prism stopped too), not Node's default exit.
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`mock: ${signal}, stopping\n`);
+    const gone = new Promise<void>((r) => (prism.exitCode !== null || prism.signalCode !== null ? r() : prism.once('exit', () => r())));
+    prism.kill('SIGTERM');
+    const timer = setTimeout(() => prism.kill('SIGKILL'), 3_000);
+    await Promise.allSettled([app.close(), gone]);
+    clearTimeout(timer);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
   app.removeContentTypeParser('text/plain');
   const refuse = (reply: FastifyReply, r: Refusal) => reply.code(r.status).header('cache-control', 'no-store').send(r.body);
   const secretMissing = (request: FastifyRequest) => {
@@ -215,7 +231,7 @@ async function main(): Promise<void> {
 
   // Prism up before the front answers: a caller never sees a half-started mock
   const deadline = Date.now() + 60_000;
-  for (;;) {
+  while (!stopping) {
     try {
       await (await fetch(`http://${HOST}:${prismPort}/__ready_probe`)).arrayBuffer();
       break;
@@ -224,22 +240,10 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  if (stopping) return; // a signal came while Prism started: stop() ends the process
   await app.listen({ host: HOST, port });
   process.stderr.write(`mock: ${specArg} on http://${HOST}:${port}${basePath} (Prism on ${prismPort}, behind the connector's request checks; pid ${process.pid})\n`);
 
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`mock: ${signal}, stopping\n`);
-    const gone = new Promise<void>((r) => (prism.exitCode !== null || prism.signalCode !== null ? r() : prism.once('exit', () => r())));
-    prism.kill('SIGTERM');
-    const timer = setTimeout(() => prism.kill('SIGKILL'), 3_000);
-    await Promise.allSettled([app.close(), gone]);
-    clearTimeout(timer);
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

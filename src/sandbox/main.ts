@@ -45,21 +45,8 @@ if (median || p99) {
     process.exit(2);
   }
 }
-const url = await sandbox.app.listen({ host: HOST, port: port() });
-
-const lines = [
-  `Verify sandbox listening on ${url}`,
-  `  secret key: ${EXAMPLE_SECRET_KEY}   public key: ${EXAMPLE_PUBLIC_KEY}   (any sk_test_… / pk_test_… works)`,
-  `  Authorization: Token <key>   (Bearer <key> is accepted too)`,
-  `  bank: test_bank   password: ${TEST_PASSWORD}   logins: ${TEST_USERS.map((u) => u.login).join(', ')}`,
-  `  sms codes: 1234 finishes, 12345 adds a questions verification; answers: ruby, vim`,
-  control
-    ? `  control: ${url}${CONTROL_PREFIX}/faults/:operationId (PUT/DELETE), ${CONTROL_PREFIX}/stats (GET), ${CONTROL_PREFIX}/reset (POST)`
-    : `  control endpoint off (SANDBOX_CONTROL=true to enable)`,
-  `  e.g. curl -s ${url}/banks -H "Authorization: Token ${EXAMPLE_PUBLIC_KEY}"`,
-];
-process.stdout.write(`${lines.join('\n')}\n`);
-
+// Installed before listen and before the "listening" line: a supervisor (or a test) that
+// signals as soon as it reads that line must meet these handlers, not the default exit.
 let stopping = false;
 function stop(signal: NodeJS.Signals): void {
   if (stopping) return;
@@ -87,3 +74,23 @@ function stop(signal: NodeJS.Signals): void {
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+const url = await sandbox.app.listen({ host: HOST, port: port() }).catch((error: unknown) => {
+  // a signal while starting closes the app under listen(): stop() ends the process, not this
+  if (stopping) return new Promise<never>(() => {});
+  throw error;
+});
+
+const lines = [
+  `Verify sandbox listening on ${url}`,
+  `  secret key: ${EXAMPLE_SECRET_KEY}   public key: ${EXAMPLE_PUBLIC_KEY}   (any sk_test_… / pk_test_… works)`,
+  `  Authorization: Token <key>   (Bearer <key> is accepted too)`,
+  `  bank: test_bank   password: ${TEST_PASSWORD}   logins: ${TEST_USERS.map((u) => u.login).join(', ')}`,
+  `  sms codes: 1234 finishes, 12345 adds a questions verification; answers: ruby, vim`,
+  control
+    ? `  control: ${url}${CONTROL_PREFIX}/faults/:operationId (PUT/DELETE), ${CONTROL_PREFIX}/stats (GET), ${CONTROL_PREFIX}/reset (POST)`
+    : `  control endpoint off (SANDBOX_CONTROL=true to enable)`,
+  `  e.g. curl -s ${url}/banks -H "Authorization: Token ${EXAMPLE_PUBLIC_KEY}"`,
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+
+
