@@ -1,5 +1,5 @@
 /** request.log is made only when used: a child logger per request costs on every request. */
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { loggerOptions } from '../../../src/http/logging/redaction.js';
@@ -9,7 +9,7 @@ describe('request.log', () => {
   it('is made only when a line at an enabled level is logged, with the request_id bound', async () => {
     const lines: string[] = [];
     const options = { ...(loggerOptions(loadConfig({ LOG_LEVEL: 'info' })) as object), stream: { write: (line: string) => void lines.push(line) } };
-    const app = Fastify({ logger: options, childLoggerFactory: lazyChildLogger, genReqId: () => 'rid-7', requestIdLogLabel: 'request_id', disableRequestLogging: true } as never);
+    const app = Fastify({ logger: options, childLoggerFactory: lazyChildLogger, genReqId: () => 'rid-7', logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }) } as never);
     let made = 0;
     const child = app.log.child.bind(app.log);
     (app.log as { child: unknown }).child = (...args: Parameters<typeof child>) => (made++, child(...args));
