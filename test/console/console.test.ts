@@ -22,6 +22,13 @@ if (process.env.CI === 'true' && !existsSync(CHROMIUM)) throw new Error(`CI=true
 const SETTLER: EmulatedKey = { name: 'bob', role: 'settler', key: 'bob-settler-key-0123456789' };
 const VIEWER: EmulatedKey = { name: 'carol', role: 'viewer', key: 'carol-viewer-key-0123456789' };
 const SHOTS = join(PROJECT_ROOT, 'test-results');
+/** The console's pages after the dashboard: the nav link, and the button that shows the page is ready. */
+const PAGES = [
+  ['Movements', 'Search'],
+  ['Settlement', 'Open'],
+  ['Reconciliation', 'Show the stored report'],
+  ['Audit log', 'Filter'],
+] as const;
 
 let prism: PrismServer;
 let host: ConsoleHost;
@@ -324,12 +331,7 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in Chromium (against th
   it('every input has a label on every page', async () => {
     const page = await browser.newPage();
     await signIn(page, host.url, SETTLER.key);
-    for (const [link, ready] of [
-      ['Movements', 'Search'],
-      ['Settlement', 'Open'],
-      ['Reconciliation', 'Show the stored report'],
-      ['Audit log', 'Filter'],
-    ] as const) {
+    for (const [link, ready] of PAGES) {
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('button', { name: ready, exact: true }).waitFor();
       const unlabelled = await page.evaluate(() =>
@@ -376,12 +378,7 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in Chromium (against th
     await signIn(page, host.url, SETTLER.key);
     await page.locator('#hour-chart').waitFor();
     expect(await lowContrast(), 'dashboard').toEqual([]);
-    for (const [link, ready] of [
-      ['Movements', 'Search'],
-      ['Settlement', 'Open'],
-      ['Reconciliation', 'Show the stored report'],
-      ['Audit log', 'Filter'],
-    ] as const) {
+    for (const [link, ready] of PAGES) {
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('button', { name: ready, exact: true }).waitFor();
       await page.waitForLoadState('networkidle');

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { batchTotals, checkFourEyes, planBatch } from '../../../src/domain/settlement/batching.js';
-import { SettlementError } from '../../../src/domain/settlement/errors.js';
-import { iban, obligation } from './fixtures.js';
-
-function errorOf(fn: () => unknown): SettlementError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SettlementError);
-    return error as SettlementError;
-  }
-  throw new Error('expected a SettlementError');
-}
+import { errorOf, iban, obligation } from './fixtures.js';
 
 const due = (id: string, currency = 'AED', amount_minor = 100) => obligation({ id, currency, amount_minor, state: 'due', batch_id: null });
 const BH = iban('BH', 'BMAG00001299123456');

@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+import { SettlementError } from '../../../src/domain/settlement/errors.js';
 import { ibanCheckDigits } from '../../../src/domain/settlement/iban.js';
 import type { Obligation } from '../../../src/domain/settlement/types.js';
 
@@ -26,4 +28,15 @@ export function obligation(over: Partial<Obligation> & { id: string }): Obligati
     created_at: Date.UTC(2026, 10, 30, 8, 0, 0),
     ...over,
   };
+}
+
+/** The SettlementError `fn` throws (fails the test when it throws something else or nothing). */
+export function errorOf(fn: () => unknown): SettlementError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettlementError);
+    return error as SettlementError;
+  }
+  throw new Error('expected a SettlementError');
 }

@@ -5,20 +5,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currencyExponent } from '../../../src/domain/money.js';
 import { SettlementError } from '../../../src/domain/settlement/errors.js';
+import { errorOf } from './fixtures.js';
 import { DEFAULT_FX_RATES_FILE, FxRates, parseFxRates } from '../../../src/domain/settlement/fx-rates.js';
 
 const NOW = Date.UTC(2026, 10, 30);
 const entry = (base: string, quote: string, rate: string, valid_from = '2026-01-01T00:00:00Z') => ({ base, quote, rate, valid_from });
-
-function errorOf(fn: () => unknown): SettlementError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SettlementError);
-    return error as SettlementError;
-  }
-  throw new Error('expected a SettlementError');
-}
 
 describe('FX rates file', () => {
   it('refuses invalid entries, naming the entry and the field', () => {

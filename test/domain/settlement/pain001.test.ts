@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { currencyExponent } from '../../../src/domain/money.js';
 import { buildPain001, escapeXml, payoutProblem, PAIN001_NAMESPACE } from '../../../src/domain/settlement/pain001.js';
 import { isRestrictedLatin, requireIdentifier, toRestrictedLatin } from '../../../src/domain/settlement/charset.js';
-import { SettlementError } from '../../../src/domain/settlement/errors.js';
-import { AE_IBAN, iban, obligation } from './fixtures.js';
+import { AE_IBAN, errorOf, iban, obligation } from './fixtures.js';
 
 const debtor = { name: 'Operator Bank LLC', iban: iban('AE', '0260001015912345601'), bic: 'EBILAEAD' };
 const createdAt = Date.UTC(2026, 10, 30, 9, 15, 30, 123);
@@ -18,16 +17,6 @@ const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@'
 function parse(xml: string) {
   expect(XMLValidator.validate(xml)).toBe(true);
   return parser.parse(xml).Document;
-}
-
-function errorOf(fn: () => unknown): SettlementError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SettlementError);
-    return error as SettlementError;
-  }
-  throw new Error('expected a SettlementError');
 }
 
 const mixed = [
